@@ -1,0 +1,238 @@
+// Presentation-attack-detection metrics (ISO/IEC 30107-3 vocabulary, DESIGN.md §3).
+//
+// Convention everywhere in this module: a score is the probability that a presentation is bona
+// fide, and a presentation is accepted as bona fide when `score >= threshold`.
+
+export type Label = "bonafide" | "attack";
+
+export interface Scored {
+  score: number;
+  label: Label;
+  /** PAI species for attacks ("print", "replay", "mask", ...); "bonafide" for bona fide. */
+  species: string;
+}
+
+export interface OperatingPoint {
+  threshold: number;
+  /** APCER over all attacks pooled (the ROC's false-accept rate). */
+  apcerPooled: number;
+  /** APCER as reported: the maximum over PAI species. */
+  apcer: number;
+  bpcer: number;
+}
+
+export interface ErrorRates {
+  threshold: number;
+  apcer: number;
+  apcerPooled: number;
+  apcerBySpecies: Record<string, number>;
+  bpcer: number;
+  acer: number;
+  /** Half total error rate: (pooled APCER + BPCER) / 2. */
+  hter: number;
+  nBonafide: number;
+  nAttack: number;
+}
+
+function split(samples: readonly Scored[]): { bona: number[]; attack: Map<string, number[]> } {
+  const bona: number[] = [];
+  const attack = new Map<string, number[]>();
+  for (const s of samples) {
+    if (!Number.isFinite(s.score)) throw new Error(`score is not finite: ${s.score}`);
+    if (s.label === "bonafide") bona.push(s.score);
+    else {
+      const list = attack.get(s.species);
+      if (list) list.push(s.score);
+      else attack.set(s.species, [s.score]);
+    }
+  }
+  return { bona, attack };
+}
+
+/** Error rates at a fixed threshold. APCER is the maximum over the species present. */
+export function errorRates(samples: readonly Scored[], threshold: number): ErrorRates {
+  const { bona, attack } = split(samples);
+  const apcerBySpecies: Record<string, number> = {};
+  let accepted = 0;
+  let nAttack = 0;
+  let apcer = 0;
+  for (const species of [...attack.keys()].sort()) {
+    const scores = attack.get(species)!;
+    const a = scores.filter((v) => v >= threshold).length;
+    accepted += a;
+    nAttack += scores.length;
+    apcerBySpecies[species] = a / scores.length;
+    apcer = Math.max(apcer, a / scores.length);
+  }
+  const bpcer = bona.length ? bona.filter((v) => v < threshold).length / bona.length : 0;
+  const apcerPooled = nAttack ? accepted / nAttack : 0;
+  return {
+    threshold,
+    apcer,
+    apcerPooled,
+    apcerBySpecies,
+    bpcer,
+    acer: (apcer + bpcer) / 2,
+    hter: (apcerPooled + bpcer) / 2,
+    nBonafide: bona.length,
+    nAttack,
+  };
+}
+
+/**
+ * Every distinct operating point, thresholds ascending: each distinct score, then +Infinity
+ * (nothing accepted). At the lowest threshold everything is accepted (APCER 1, BPCER 0).
+ */
+export function operatingPoints(samples: readonly Scored[]): OperatingPoint[] {
+  const { bona, attack } = split(samples);
+  const thresholds = [...new Set(samples.map((s) => s.score))].sort((a, b) => a - b);
+  thresholds.push(Number.POSITIVE_INFINITY);
+  const bonaSorted = [...bona].sort((a, b) => a - b);
+  const species = [...attack.values()].map((v) => [...v].sort((a, b) => a - b));
+  const nAttack = species.reduce((n, v) => n + v.length, 0);
+  // pointers: number of samples strictly below the current threshold
+  let bi = 0;
+  const si = species.map(() => 0);
+  const points: OperatingPoint[] = [];
+  for (const t of thresholds) {
+    while (bi < bonaSorted.length && bonaSorted[bi]! < t) bi++;
+    let maxA = 0;
+    let acc = 0;
+    species.forEach((v, k) => {
+      let p = si[k]!;
+      while (p < v.length && v[p]! < t) p++;
+      si[k] = p;
+      const a = v.length - p;
+      acc += a;
+      maxA = Math.max(maxA, a / v.length);
+    });
+    points.push({
+      threshold: t,
+      apcerPooled: nAttack ? acc / nAttack : 0,
+      apcer: maxA,
+      bpcer: bonaSorted.length ? bi / bonaSorted.length : 0,
+    });
+  }
+  return points;
+}
+
+/**
+ * Area under the ROC curve: P(bona fide score > attack score) + 0.5 P(equal), the Mann-Whitney
+ * statistic, so ties count one half.
+ */
+export function auc(samples: readonly Scored[]): number {
+  const all = samples.map((s) => ({ v: s.score, bona: s.label === "bonafide" }));
+  const nB = all.filter((x) => x.bona).length;
+  const nA = all.length - nB;
+  if (nB === 0 || nA === 0) return Number.NaN;
+  all.sort((a, b) => a.v - b.v);
+  // sum of mid-ranks of bona fide samples
+  let rankSum = 0;
+  let i = 0;
+  while (i < all.length) {
+    let j = i;
+    while (j + 1 < all.length && all[j + 1]!.v === all[i]!.v) j++;
+    const midRank = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) if (all[k]!.bona) rankSum += midRank;
+    i = j + 1;
+  }
+  return (rankSum - (nB * (nB + 1)) / 2) / (nB * nA);
+}
+
+export interface Eer {
+  eer: number;
+  /** Threshold at the crossing, linearly interpolated between the two bracketing scores. */
+  threshold: number;
+}
+
+/**
+ * Equal error rate on the pooled curve (pooled APCER vs BPCER). Between the last operating point
+ * with APCER >= BPCER and the next one, both rates are interpolated linearly and the EER is the
+ * value where they meet.
+ */
+export function eer(samples: readonly Scored[]): Eer {
+  const pts = operatingPoints(samples);
+  for (let k = 0; k + 1 < pts.length; k++) {
+    const p = pts[k]!;
+    const q = pts[k + 1]!;
+    const d0 = p.apcerPooled - p.bpcer;
+    const d1 = q.apcerPooled - q.bpcer;
+    if (d0 === 0) {
+      // rates are equal for every threshold in (previous score, last score of the equal run]
+      let m = k;
+      while (m + 1 < pts.length && pts[m + 1]!.apcerPooled - pts[m + 1]!.bpcer === 0) m++;
+      const end = pts[m]!.threshold;
+      const start = k > 0 ? pts[k - 1]!.threshold : p.threshold;
+      const t = Number.isFinite(end) ? (start + end) / 2 : start;
+      return { eer: p.apcerPooled, threshold: t };
+    }
+    if (d0 > 0 && d1 < 0) {
+      const f = d0 / (d0 - d1);
+      const e = p.apcerPooled + f * (q.apcerPooled - p.apcerPooled);
+      const t = Number.isFinite(q.threshold) ? p.threshold + f * (q.threshold - p.threshold) : p.threshold;
+      return { eer: e, threshold: t };
+    }
+  }
+  const last = pts[pts.length - 1]!;
+  return { eer: last.apcerPooled, threshold: last.threshold };
+}
+
+/**
+ * BPCER at a fixed APCER (BPCER20: apcer 0.05, BPCER100: 0.01): the BPCER at the lowest
+ * threshold whose APCER (maximum over species) is at most the target.
+ */
+export function bpcerAtApcer(samples: readonly Scored[], target: number): { bpcer: number; threshold: number } {
+  for (const p of operatingPoints(samples)) {
+    if (p.apcer <= target + 1e-12) return { bpcer: p.bpcer, threshold: p.threshold };
+  }
+  return { bpcer: 1, threshold: Number.POSITIVE_INFINITY };
+}
+
+/** ROC points (pooled APCER, 1 - BPCER) in order of increasing threshold, thinned to at most maxPoints. */
+export function rocCurve(samples: readonly Scored[], maxPoints = 200): Array<[number, number]> {
+  const pts = operatingPoints(samples).map((p): [number, number] => [p.apcerPooled, 1 - p.bpcer]);
+  if (pts.length <= maxPoints) return pts;
+  const out: Array<[number, number]> = [];
+  let last: [number, number] | undefined;
+  const step = 1 / maxPoints;
+  for (const p of pts) {
+    if (!last || Math.abs(p[0] - last[0]) + Math.abs(p[1] - last[1]) >= step) {
+      out.push(p);
+      last = p;
+    }
+  }
+  const end = pts[pts.length - 1]!;
+  if (out[out.length - 1] !== end) out.push(end);
+  return out;
+}
+
+export interface AccuracySummary extends ErrorRates {
+  auc: number;
+  eer: number;
+  bpcer20: number;
+  bpcer100: number;
+}
+
+/** Test-split accuracy at a threshold fixed elsewhere (on the validation split). */
+export function summarize(test: readonly Scored[], threshold: number): AccuracySummary {
+  return {
+    ...errorRates(test, threshold),
+    auc: auc(test),
+    eer: eer(test).eer,
+    bpcer20: bpcerAtApcer(test, 0.05).bpcer,
+    bpcer100: bpcerAtApcer(test, 0.01).bpcer,
+  };
+}
+
+/** The threshold rule used for every model here: the EER threshold of the validation split. */
+export function thresholdFromVal(val: readonly Scored[]): number {
+  return eer(val).threshold;
+}
+
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
