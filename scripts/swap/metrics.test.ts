@@ -75,7 +75,6 @@ describe("eer", () => {
     const r = eer([bona(0.9), bona(0.7), atk("print", 0.3), atk("replay", 0.1)]);
     expect(r.eer).toBe(0);
     expect(r.threshold).toBeCloseTo(0.5, 12);
-    expect(thresholdFromVal([bona(0.9), bona(0.7), atk("print", 0.3)])).toBeCloseTo(0.5, 12);
   });
   it("uses pooled APCER", () => {
     // print 0.8 alone is accepted at 0.6; pooled APCER there is 1/4 while print's own is 1/2
@@ -111,6 +110,20 @@ describe("bpcerAtApcer", () => {
     expect(s.apcer).toBe(0.2);
     expect(s.bpcer).toBe(0);
     expect(s.acer).toBeCloseTo(0.1, 12);
+  });
+});
+
+describe("thresholdFromVal", () => {
+  it("takes the middle of the widest run of minimum-ACER candidates", () => {
+    // separable: candidates 0, 0.2, 0.5, 0.8, 0.1, 0.3, 0.7, 0.9, 1+eps; ACER 0 on [0.5, 0.7]
+    expect(thresholdFromVal([bona(0.9), bona(0.7), atk("print", 0.3), atk("mask", 0.1)])).toBeCloseTo(0.6, 12);
+  });
+  it("minimises ACER with APCER taken per species", () => {
+    // bona 0.9 0.6 | print 0.7 | replay 0.2 0.3 0.4 0.5
+    // t in (0.5, 0.6]: APCER max(1, 0) = 1 -> ACER 0.5; t in (0.7, 0.9]: APCER 0, BPCER 1/2 -> 0.25;
+    // t in (0.6, 0.7]: APCER 1, BPCER 1/2 -> 0.75. Best run: candidates 0.8 (mid 0.7/0.9) and 0.9 -> 0.85
+    const set = [bona(0.9), bona(0.6), atk("print", 0.7), atk("replay", 0.2), atk("replay", 0.3), atk("replay", 0.4), atk("replay", 0.5)];
+    expect(thresholdFromVal(set)).toBeCloseTo(0.85, 12);
   });
 });
 

@@ -224,9 +224,48 @@ export function summarize(test: readonly Scored[], threshold: number): AccuracyS
   };
 }
 
-/** The threshold rule used for every model here: the EER threshold of the validation split. */
+/**
+ * The threshold rule for every model (the same rule the model factory applies before writing
+ * `threshold` into models/manifest.json): among the candidates 0, the midpoints between adjacent
+ * distinct scores, the scores themselves and the float just above 1, take those with the minimum
+ * ACER, find the widest contiguous run of them and return its middle.
+ */
 export function thresholdFromVal(val: readonly Scored[]): number {
-  return eer(val).threshold;
+  const u = [...new Set(val.map((s) => s.score))].sort((a, b) => a - b);
+  const cands = [0];
+  for (let i = 0; i + 1 < u.length; i++) cands.push((u[i]! + u[i + 1]!) / 2);
+  cands.push(...u, 1 + Number.EPSILON);
+  cands.sort((a, b) => a - b);
+  const { bona, attack } = split(val);
+  const bonaSorted = [...bona].sort((a, b) => a - b);
+  const species = [...attack.values()].map((v) => [...v].sort((a, b) => a - b));
+  const below = (sorted: number[], t: number): number => {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const acers = cands.map((t) => {
+    const apcer = species.reduce((m, v) => Math.max(m, (v.length - below(v, t)) / v.length), 0);
+    const bpcer = bonaSorted.length ? below(bonaSorted, t) / bonaSorted.length : 0;
+    return (apcer + bpcer) / 2;
+  });
+  const min = Math.min(...acers);
+  let best: [number, number] | undefined;
+  let start = -1;
+  for (let i = 0; i <= cands.length; i++) {
+    const ok = i < cands.length && acers[i]! <= min + 1e-12;
+    if (ok && start < 0) start = i;
+    if (!ok && start >= 0) {
+      if (!best || cands[i - 1]! - cands[start]! > cands[best[1]]! - cands[best[0]]!) best = [start, i - 1];
+      start = -1;
+    }
+  }
+  return (cands[best![0]]! + cands[best![1]]!) / 2;
 }
 
 export function quantile(sorted: readonly number[], q: number): number {
