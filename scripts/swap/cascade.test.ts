@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { bandGrid, chooseBand, evaluateBand, type CascadePoint, type PairedScore } from "./cascade";
+import { estimateEnergy } from "./power";
+
+const f = (label: "bonafide" | "attack", species: string, student: number, teacher: number): PairedScore => ({ label, species, student, teacher });
+
+describe("evaluateBand", () => {
+  // student threshold 0.5, teacher threshold 0.6; student 5 ms, teacher 45 ms
+  const costs = { studentThreshold: 0.5, teacherThreshold: 0.6, studentMs: 5, teacherMs: 45 };
+  const frames = [
+    f("bonafide", "bonafide", 0.9, 0.9),
+    f("bonafide", "bonafide", 0.45, 0.7), // in [0.4, 0.6]: teacher accepts (student alone would reject)
+    f("bonafide", "bonafide", 0.3, 0.9), // outside: student rejects
+    f("attack", "print", 0.55, 0.2), // in band: teacher rejects (student alone would accept)
+    f("attack", "print", 0.1, 0.9), // outside: student rejects
+    f("attack", "replay", 0.62, 0.1), // outside (> 0.6): student accepts
+    f("attack", "replay", 0.2, 0.2),
+    f("attack", "mask", 0.4, 0.65), // lo is inclusive: teacher accepts
+  ];
+  it("sends scores inside [lo, hi] (inclusive) to the teacher and counts errors per species", () => {
+    const p = evaluateBand(frames, [0.4, 0.6], costs);
+    expect(p.fallbackRate).toBe(3 / 8);
+    // BPCER: 1 of 3 (0.3); APCER print 0/2, replay 1/2, mask 1/1 -> 1
+    expect(p.bpcer).toBeCloseTo(1 / 3, 12);
+    expect(p.apcer).toBe(1);
+    expect(p.acer).toBeCloseTo((1 + 1 / 3) / 2, 12);
+    expect(p.meanLatencyMs).toBeCloseTo(5 + (3 / 8) * 45, 12);
+  });
+  it("a band of one point at the threshold leaves the student alone", () => {
+    const p = evaluateBand(frames, [0.5, 0.5], costs);
+    expect(p.fallbackRate).toBe(0);
+    // student alone: bona 0.45 and 0.3 rejected; print 0.55, replay 0.62 accepted; mask 0.4 rejected
+    expect(p.bpcer).toBeCloseTo(2 / 3, 12);
+    expect(p.apcer).toBe(0.5);
+  });
+});
+
+describe("bandGrid and chooseBand", () => {
+  it("only produces bands containing the student threshold, including extra edges", () => {
+    const g = bandGrid(0.37, [0.33, 0.41]);
+    expect(g.every(([lo, hi]) => lo <= 0.37 && hi >= 0.37)).toBe(true);
+    expect(g).toContainEqual([0.37, 0.37]);
+    expect(g).toContainEqual([0.33, 0.41]);
+    expect(g).toContainEqual([0, 1]);
+  });
+  const pt = (lo: number, hi: number, fallbackRate: number, acer: number): CascadePoint => ({ band: [lo, hi], fallbackRate, acer, apcer: acer, bpcer: acer, meanLatencyMs: 0 });
+  it("picks the lowest ACER within the fallback and ACER limits, then the lowest fallback", () => {
+    const grid = [pt(0.1, 0.9, 0.3, 0.001), pt(0.3, 0.7, 0.08, 0.012), pt(0.35, 0.6, 0.05, 0.012), pt(0.45, 0.55, 0.02, 0.02), pt(0.5, 0.5, 0, 0.03)];
+    // teacher 0.011: limit 0.013 -> candidates 0.08/0.012 and 0.05/0.012 -> the lower fallback wins
+    expect(chooseBand(grid, 0.011).band).toEqual([0.35, 0.6]);
+    const none = chooseBand(grid, 0.005);
+    expect(none.band).toBeNull();
+    expect(none.reason).toContain("[0.3,0.7]");
+  });
+});
+
+describe("estimateEnergy", () => {
+  it("uses the DESIGN constants", () => {
+    // int8: 41e6 MACs x 0.23 pJ = 9.43e-3 mJ; 412345 params x 1 B x 160 pJ = 0.0659752 mJ
+    const e = estimateEnergy({ macs: 41e6, params: 412345, dtype: "int8" }, 2);
+    expect(e.analyticalComputeMj).toBeCloseTo(0.00943, 12);
+    expect(e.analyticalMemoryMj).toBeCloseTo(0.0659752, 12);
+    expect(e.analytical).toBeCloseTo(0.0754052, 12);
+    expect(e.cpuTime).toBe(10); // 2 ms x 5 W
+    // fp32: 1e9 MACs x 4.6 pJ = 4.6 mJ; 1e6 params x 4 B x 160 pJ = 0.64 mJ
+    expect(estimateEnergy({ macs: 1e9, params: 1e6, dtype: "fp32" }, 0).analytical).toBeCloseTo(5.24, 12);
+  });
+});

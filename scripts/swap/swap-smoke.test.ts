@@ -1,0 +1,86 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+
+const ready = existsSync("models/manifest.json") && existsSync("training/fasedge/data/__main__.py");
+
+const rate = z.number().min(0).max(1);
+const ModelRow = z.object({
+  params: z.number().int().positive(),
+  macs: z.number().positive(),
+  bytes: z.number().int().positive(),
+  gzipBytes: z.number().int().positive(),
+  dtype: z.enum(["fp32", "int8"]),
+  latencyMs: z.object({ p50: z.number().positive(), p95: z.number().positive() }),
+  fps: z.number().positive(),
+  energyMj: z.object({ analytical: z.number().positive(), cpuTime: z.number().nonnegative() }),
+  auc: rate,
+  eer: rate,
+  apcer: rate,
+  bpcer: rate,
+  acer: rate,
+  bpcer20: rate,
+  bpcer100: rate,
+  apcerBySpecies: z.record(z.string(), rate),
+  trainedOn: z.string().min(1),
+});
+const Report = z.object({
+  generatedAt: z.string(),
+  data: z.object({ source: z.string(), split: z.literal("test"), n: z.number().int().positive() }),
+  runtime: z.record(z.string(), z.unknown()),
+  models: z.record(z.string(), ModelRow),
+  ratios: z.object({
+    studentInt8VsTeacher: z.object({ speedup: z.number().positive(), sizeRatio: z.number().positive(), accuracyShare: z.number().positive(), energyRatio: z.number().positive() }),
+  }),
+  cascade: z.object({
+    band: z.tuple([z.number(), z.number()]).nullable(),
+    fallbackRate: z.number().nullable(),
+    acer: z.number().nullable(),
+    meanLatencyMs: z.number().nullable(),
+  }),
+  plots: z.record(z.string(), z.string()),
+});
+
+describe.skipIf(!ready)("npm run swap (smoke)", () => {
+  it(
+    "evaluates every manifest model on a tiny dataset and writes the report contract, plots and markdown",
+    () => {
+      const committed = existsSync("reports/swap.json") ? statSync("reports/swap.json").mtimeMs : null;
+      const manifestBefore = readFileSync("models/manifest.json", "utf8");
+      const out = mkdtempSync(join(tmpdir(), "swap-smoke-test-"));
+      const stdout = execFileSync("npm", ["run", "--silent", "swap", "--", "--smoke", "--out", out], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      expect(stdout).toContain("speedup");
+
+      const report = Report.parse(JSON.parse(readFileSync(join(out, "swap.json"), "utf8")));
+      const manifest = JSON.parse(manifestBefore) as { models: Record<string, unknown>; serving: { student: string; teacher: string } };
+      expect(Object.keys(report.models).sort()).toEqual(Object.keys(manifest.models).sort());
+      const t = report.models[manifest.serving.teacher]!;
+      const s = report.models[manifest.serving.student]!;
+      expect(report.ratios.studentInt8VsTeacher.speedup).toBeCloseTo(t.latencyMs.p50 / s.latencyMs.p50, 3);
+      expect(report.ratios.studentInt8VsTeacher.sizeRatio).toBeCloseTo(t.bytes / s.bytes, 3);
+      expect(report.ratios.studentInt8VsTeacher.accuracyShare).toBeCloseTo((1 - s.acer) / (1 - t.acer), 3);
+      for (const m of Object.values(report.models)) expect(m.apcer).toBe(Math.max(...Object.values(m.apcerBySpecies)));
+      expect(report.data.source).toContain("synthetic");
+
+      for (const file of Object.values(report.plots)) expect(readFileSync(join(out, file), "utf8")).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      expect(Object.keys(report.plots).sort()).toEqual(["cascade", "latency", "roc", "swap"]);
+      const md = readFileSync(join(out, "swap.md"), "utf8");
+      expect(md).toContain("## SWAP per model");
+      expect(md).toContain("synthetic");
+
+      // the smoke run neither touches the committed reports nor the manifest
+      expect(existsSync("reports/swap.json") ? statSync("reports/swap.json").mtimeMs : null).toBe(committed);
+      expect(readFileSync("models/manifest.json", "utf8")).toBe(manifestBefore);
+    },
+    180_000,
+  );
+});
+
+if (!ready) {
+  describe("npm run swap (smoke)", () => {
+    it.skip("needs models/manifest.json and the data generator (training/fasedge/data)", () => {});
+  });
+}
