@@ -161,19 +161,36 @@ async function loadModels(o: SwapOptions): Promise<{ models: EvaluatedModel[]; m
 
 const preprocessKey = (p: Preprocess): string => JSON.stringify(p);
 
-async function scoreAll(models: EvaluatedModel[], samples: Sample[], log: (s: string) => void): Promise<{ scores: Map<string, ScoredSample[]>; benchFrame: Map<string, Float32Array> }> {
+interface PipelineTimes {
+  decodeMs: number[];
+  preprocessMs: Map<string, number[]>;
+}
+
+async function scoreAll(
+  models: EvaluatedModel[],
+  samples: Sample[],
+  log: (s: string) => void,
+): Promise<{ scores: Map<string, ScoredSample[]>; benchFrame: Map<string, Float32Array>; times: PipelineTimes }> {
   const scores = new Map<string, ScoredSample[]>(models.map((m) => [m.id, []]));
   const benchFrame = new Map<string, Float32Array>();
+  const times: PipelineTimes = { decodeMs: [], preprocessMs: new Map() };
   const t0 = performance.now();
   for (let i = 0; i < samples.length; i++) {
     const s = samples[i]!;
+    const d0 = performance.now();
     const image = loadImage(s.path);
+    times.decodeMs.push(performance.now() - d0);
     const tensors = new Map<string, Float32Array>();
     for (const m of models) {
       const key = preprocessKey(m.preprocess);
       let t = tensors.get(key);
       if (!t) {
+        const p0 = performance.now();
         t = preprocess(image, s.box, m.preprocess).tensor;
+        const ms = performance.now() - p0;
+        const label = `${m.preprocess.size[0]}x${m.preprocess.size[1]} crop x${m.preprocess.cropScale}`;
+        if (!times.preprocessMs.has(label)) times.preprocessMs.set(label, []);
+        times.preprocessMs.get(label)!.push(ms);
         tensors.set(key, t);
       }
       const [h, w] = m.preprocess.size;
@@ -184,7 +201,7 @@ async function scoreAll(models: EvaluatedModel[], samples: Sample[], log: (s: st
     }
     if ((i + 1) % 200 === 0) log(`scored ${i + 1}/${samples.length} frames (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  return { scores, benchFrame };
+  return { scores, benchFrame, times };
 }
 
 export interface ModelReport {
@@ -224,6 +241,8 @@ export interface SwapReport {
   generatedAt: string;
   data: {
     source: string;
+    /** from dataset.json beside the CSV, when present */
+    generator: string | null;
     split: string;
     n: number;
     nBonafide: number;
@@ -309,7 +328,8 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   }
   o.log(`data: ${o.dataCsv}: ${val.length} val + ${test.length} test frames`);
 
-  const { scores, benchFrame } = await scoreAll(models, [...val, ...test], o.log);
+  const { scores, benchFrame, times } = await scoreAll(models, [...val, ...test], o.log);
+  const med = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5);
   const valScores = new Map([...scores].map(([id, xs]) => [id, xs.slice(0, val.length)]));
   const testScores = new Map([...scores].map(([id, xs]) => [id, xs.slice(val.length)]));
 
@@ -421,12 +441,14 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   }
 
   const sources = countBy(all, (s) => s.source);
+  const meta = readDatasetMeta(o.dataCsv);
   const testAll = testScores.get(teacher.id)!;
   const heldOut = crossInstrumentModels(manifest, testScores);
   const report: SwapReport = {
     generatedAt: new Date().toISOString(),
     data: {
       source: Object.keys(sources).join(", "),
+      generator: meta,
       split: "test",
       n: test.length,
       nBonafide: testAll.filter((s) => s.label === "bonafide").length,
@@ -453,7 +475,12 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
       timedRuns: o.runs,
       interleaved: true,
       benchSeconds,
-      timing: "performance.now() around session.run(); CPU time from process.cpuUsage(); preprocessing not included",
+      timing: "performance.now() around session.run(); CPU time from process.cpuUsage(); decoding and preprocessing not included (see frontEndMs)",
+      frontEndMs: {
+        note: "median per frame over the evaluated frames, same process, src/image + src/preprocess",
+        decode: med(times.decodeMs),
+        preprocess: Object.fromEntries([...times.preprocessMs].map(([k, v]) => [k, med(v)])),
+      },
       input: "one bona fide test frame per model, preprocessed by src/preprocess (the service's code)",
       totalSeconds: (performance.now() - started) / 1000,
       edge: edge
@@ -512,6 +539,13 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
 }
 
 const round6 = (v: number): number => Math.round(v * 1e6) / 1e6;
+
+function readDatasetMeta(csv: string): string | null {
+  const path = join(resolve(csv, ".."), "dataset.json");
+  if (!existsSync(path)) return null;
+  const j = JSON.parse(readFileSync(path, "utf8")) as { generator?: string; preset?: string; seed?: number; config?: Record<string, unknown> };
+  return `${j.generator ?? "?"} preset "${j.preset ?? "?"}", seed ${String(j.seed ?? "?")}${j.config ? `, config ${JSON.stringify(j.config)}` : ""}`;
+}
 
 function jsonNumber(_key: string, v: unknown): unknown {
   if (typeof v === "number") {
