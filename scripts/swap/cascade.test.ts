@@ -66,3 +66,33 @@ describe("estimateEnergy", () => {
     expect(estimateEnergy({ macs: 1e9, params: 1e6, dtype: "fp32" }, 0).analytical).toBeCloseTo(5.24, 12);
   });
 });
+
+describe("writeBand", () => {
+  const card = {
+    id: "student-int8",
+    name: "fas-student",
+    role: "student",
+    file: "student-int8.onnx",
+    sha256: "a".repeat(64),
+    bytes: 10,
+    params: 5,
+    macs: 7,
+    dtype: "int8",
+    input: { name: "input", shape: [1, 3, 80, 80] },
+    output: { name: "logits", shape: [1, 2], bonafideIndex: 1 },
+    preprocess: { size: [80, 80], cropScale: 1.5, resample: "triangle-aa", channelOrder: "RGB", scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+    threshold: 0.5,
+  };
+  const text = `{\n    "schemaVersion": 1,\n    "generatedAt": "x",\n    "serving": {"student": "student-int8", "uncertaintyBand": [0.2,\n 0.8]},\n    "models": ${JSON.stringify({ "student-int8": card })}\n}\n`;
+
+  it("replaces only serving.uncertaintyBand in the manifest text", async () => {
+    const { writeBand } = await import("./run");
+    const out = writeBand(text, [0.05, 0.93]);
+    expect(out).toBe(text.replace("[0.2,\n 0.8]", "[0.05, 0.93]"));
+    expect(JSON.parse(out).serving.uncertaintyBand).toEqual([0.05, 0.93]);
+  });
+  it("refuses a band the schema rejects", async () => {
+    const { writeBand } = await import("./run");
+    expect(() => writeBand(text, [0.9, 0.1])).toThrow();
+  });
+});

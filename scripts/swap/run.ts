@@ -431,12 +431,11 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   let writtenToManifest = false;
   if (o.writeBand) {
     if (choice.band) {
-      const text = readFileSync(manifestPath, "utf8");
-      const json = JSON.parse(text) as { serving: { uncertaintyBand: [number, number] } };
-      json.serving.uncertaintyBand = [round6(choice.band[0]), round6(choice.band[1])];
-      writeFileSync(manifestPath, JSON.stringify(json, null, 2) + "\n");
+      const band: [number, number] = [round6(choice.band[0]), round6(choice.band[1])];
+      const updated = writeBand(readFileSync(manifestPath, "utf8"), band);
+      writeFileSync(manifestPath, updated);
       writtenToManifest = true;
-      o.log(`wrote serving.uncertaintyBand = [${json.serving.uncertaintyBand}] into ${manifestPath}`);
+      o.log(`wrote serving.uncertaintyBand = [${band.join(", ")}] into ${manifestPath}`);
     } else o.log(`not writing a band: ${choice.reason}`);
   }
 
@@ -539,6 +538,21 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
 }
 
 const round6 = (v: number): number => Math.round(v * 1e6) / 1e6;
+
+/**
+ * Replaces only the `serving.uncertaintyBand` array in the manifest's text, so the rest of the
+ * file (the factory's formatting, every other field) stays byte for byte, and checks the result
+ * against the schema.
+ */
+export function writeBand(manifestText: string, band: [number, number]): string {
+  const re = /("uncertaintyBand"\s*:\s*)\[[^\]]*\]/g;
+  const hits = manifestText.match(re) ?? [];
+  if (hits.length !== 1) throw new Error(`expected one "uncertaintyBand" in the manifest, found ${hits.length}`);
+  const out = manifestText.replace(re, `$1[${band[0]}, ${band[1]}]`);
+  const parsed = ManifestSchema.parse(JSON.parse(out));
+  if (parsed.serving.uncertaintyBand[0] !== band[0] || parsed.serving.uncertaintyBand[1] !== band[1]) throw new Error("the band did not land in serving.uncertaintyBand");
+  return out;
+}
 
 function readDatasetMeta(csv: string): string | null {
   const path = join(resolve(csv, ".."), "dataset.json");
