@@ -2,12 +2,11 @@
 // after warm-up; each run timed with performance.now() and the process CPU clock.
 
 import { quantile } from "./metrics";
-import type { ort } from "./ort-node";
 
 export interface BenchTarget {
   id: string;
-  session: ort.InferenceSession;
-  feeds: Record<string, ort.Tensor>;
+  /** one inference on a fixed input */
+  run: () => Promise<unknown>;
 }
 
 export interface LatencyStats {
@@ -27,7 +26,7 @@ export interface LatencyStats {
 }
 
 export async function benchmark(targets: BenchTarget[], opts: { warmup: number; runs: number; onRound?: (r: number) => void }): Promise<Map<string, LatencyStats>> {
-  for (let w = 0; w < opts.warmup; w++) for (const t of targets) await t.session.run(t.feeds);
+  for (let w = 0; w < opts.warmup; w++) for (const t of targets) await t.run();
   const wall = new Map<string, number[]>(targets.map((t) => [t.id, []]));
   const cpu = new Map<string, number>(targets.map((t) => [t.id, 0]));
   for (let r = 0; r < opts.runs; r++) {
@@ -35,7 +34,7 @@ export async function benchmark(targets: BenchTarget[], opts: { warmup: number; 
       const t = targets[(r + k) % targets.length]!;
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      await t.session.run(t.feeds);
+      await t.run();
       const t1 = performance.now();
       const c1 = process.cpuUsage(c0);
       wall.get(t.id)!.push(t1 - t0);

