@@ -1,0 +1,60 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ImageRejectedError, type ImageRejection } from "../image/decode-image";
+import { ModelUnavailableError } from "../inference/model-session";
+import { ProblemError, problemResponse, problemType } from "./problem";
+
+const IMAGE_PROBLEMS: Record<ImageRejection["kind"], { slug: ProblemError["slug"]; title: string }> = {
+  unrecognised: { slug: "unrecognised-image", title: "Not a JPEG or PNG image" },
+  undecodable: { slug: "undecodable-image", title: "Image could not be decoded" },
+  "too-small": { slug: "image-too-small", title: "Image too small" },
+  "too-large": { slug: "image-too-large", title: "Image too large" },
+};
+
+/** Maps the errors the service raises on purpose to problem details; undefined for anything else. */
+export function toProblem(error: unknown): ProblemError | undefined {
+  if (error instanceof ProblemError) return error;
+  if (error instanceof ImageRejectedError) {
+    const { slug, title } = IMAGE_PROBLEMS[error.rejection.kind];
+    return new ProblemError(422, { slug, title, detail: error.rejection.detail });
+  }
+  if (error instanceof ModelUnavailableError) {
+    return new ProblemError(503, {
+      slug: "model-unavailable",
+      title: "Model not available",
+      detail: `${error.modelId} could not be loaded; retry later`,
+      headers: { "retry-after": String(error.retryAfterS) },
+    });
+  }
+  return undefined;
+}
+
+/** The app's one error handler: problem details for known errors, a logged generic 500 otherwise. */
+export function handleError(error: Error, c: Context): Response {
+  const problem = toProblem(error);
+  if (problem) {
+    if (problem.status >= 500) logError(c, problem.cause ?? problem);
+    return problemResponse(
+      c,
+      problem.status as ContentfulStatusCode,
+      { type: problemType(problem.slug), title: problem.title, ...(problem.detail ? { detail: problem.detail } : {}) },
+      problem.headers,
+    );
+  }
+  if (error instanceof HTTPException) {
+    return problemResponse(c, error.status as ContentfulStatusCode, {
+      type: problemType("http-error"),
+      title: error.message || "Request failed",
+    });
+  }
+  logError(c, error);
+  return problemResponse(c, 500, { type: problemType("internal-error"), title: "Internal server error" });
+}
+
+function logError(c: Context, error: unknown): void {
+  const requestId = c.get("requestId") as string | undefined;
+  const summary = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const cause = error instanceof Error && error.cause instanceof Error ? ` (cause: ${error.cause.message})` : "";
+  console.error(JSON.stringify({ level: "error", requestId, path: new URL(c.req.url).pathname, error: summary + cause }));
+}

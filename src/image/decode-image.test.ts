@@ -1,0 +1,80 @@
+import { encode } from "fast-png";
+import { describe, expect, it } from "vitest";
+import { goldenImage } from "../../test/helpers/golden";
+import { jpegHeaderOnly, jpegOf, pattern, png, pngHeaderOnly } from "../../test/helpers/images";
+import { decodeImage, ImageRejectedError, inspectImage, type ImageRejection } from "./decode-image";
+
+const limits = { minSide: 32, maxPixels: 4 * 1024 * 1024 };
+
+function rejection(fn: () => unknown): ImageRejection {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ImageRejectedError) return error.rejection;
+    throw error;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("decodeImage: PNG", () => {
+  it("decodes 8-bit RGB exactly", () => {
+    const { image } = decodeImage(png(40, 33), limits);
+    expect(image.width).toBe(40);
+    expect(image.height).toBe(33);
+    expect(Array.from(image.data)).toEqual(Array.from(pattern(40, 33)));
+  });
+
+  it("drops alpha, replicates grey, and maps 16-bit samples with floor(v / 257 + 0.5)", () => {
+    const rgba = encode({ width: 32, height: 32, channels: 4, depth: 8, data: new Uint8Array(32 * 32 * 4).fill(7) });
+    expect(decodeImage(rgba, limits).image.data.slice(0, 6)).toEqual(Uint8Array.of(7, 7, 7, 7, 7, 7));
+
+    const grey = encode({ width: 32, height: 32, channels: 2, depth: 8, data: new Uint8Array(32 * 32 * 2).map((_, i) => (i % 2 ? 255 : 90)) });
+    expect(decodeImage(grey, limits).image.data.slice(0, 3)).toEqual(Uint8Array.of(90, 90, 90));
+
+    const deep = new Uint16Array(32 * 32 * 3);
+    deep[0] = 128; // 128 / 257 = 0.498 -> 0
+    deep[1] = 129; // 0.502 -> 1
+    deep[2] = 65535;
+    const decoded = decodeImage(encode({ width: 32, height: 32, channels: 3, depth: 16, data: deep }), limits).image;
+    expect(Array.from(decoded.data.slice(0, 3))).toEqual([0, 1, 255]);
+  });
+
+  it("rejects a truncated or corrupted PNG as undecodable", async () => {
+    const bytes = await goldenImage("png");
+    expect(rejection(() => decodeImage(bytes.subarray(0, Math.floor(bytes.length / 2)), limits)).kind).toBe("undecodable");
+    const corrupt = bytes.slice();
+    const middle = Math.floor(corrupt.length / 2);
+    corrupt[middle] = (corrupt[middle] ?? 0) ^ 0xff;
+    expect(rejection(() => decodeImage(corrupt, limits)).kind).toBe("undecodable");
+  });
+});
+
+describe("decodeImage: JPEG", () => {
+  it("decodes baseline JPEGs of any size", () => {
+    const { image } = decodeImage(jpegOf(128, 96), limits);
+    expect([image.width, image.height, image.data.length]).toEqual([128, 96, 128 * 96 * 3]);
+  });
+
+  it("rejects a truncated JPEG as undecodable", async () => {
+    const bytes = await goldenImage("jpeg");
+    expect(rejection(() => decodeImage(bytes.subarray(0, Math.floor(bytes.length * 0.6)), limits)).kind).toBe("undecodable");
+  });
+});
+
+describe("inspectImage: limits from the header, before decoding", () => {
+  it("rejects sides under the minimum", () => {
+    expect(rejection(() => inspectImage(png(31, 64), limits))).toMatchObject({ kind: "too-small", width: 31, height: 64 });
+    expect(rejection(() => inspectImage(jpegOf(64, 20), limits))).toMatchObject({ kind: "too-small" });
+  });
+
+  it("rejects decompression bombs from the declared size alone", () => {
+    expect(rejection(() => inspectImage(pngHeaderOnly(50_000, 50_000), limits))).toMatchObject({ kind: "too-large", width: 50_000 });
+    expect(rejection(() => inspectImage(jpegHeaderOnly(60_000, 60_000), limits))).toMatchObject({ kind: "too-large" });
+    expect(rejection(() => inspectImage(pngHeaderOnly(2049, 2049), { ...limits, maxPixels: 2048 * 2048 })).kind).toBe("too-large");
+    expect(() => inspectImage(pngHeaderOnly(2048, 2048), { ...limits, maxPixels: 2048 * 2048 })).not.toThrow();
+  });
+
+  it("rejects what is not an image", () => {
+    expect(rejection(() => inspectImage(new TextEncoder().encode("hello, world"), limits)).kind).toBe("unrecognised");
+  });
+});

@@ -1,0 +1,84 @@
+import { decodeJpeg } from "./decode-jpeg";
+import { decodePng } from "./decode-png";
+import { ImageHeaderError, readImageHeader, type ImageHeader } from "./image-header";
+import type { RgbImage } from "./rgb-image";
+
+export interface ImageLimits {
+  /** Smallest accepted width and height, in pixels. */
+  readonly minSide: number;
+  /** Largest accepted width x height, in pixels. */
+  readonly maxPixels: number;
+}
+
+export type ImageRejection =
+  | { readonly kind: "unrecognised"; readonly detail: string }
+  | { readonly kind: "too-small"; readonly detail: string; readonly width: number; readonly height: number }
+  | { readonly kind: "too-large"; readonly detail: string; readonly width: number; readonly height: number }
+  | { readonly kind: "undecodable"; readonly detail: string };
+
+/** Raised for every image the service refuses; `rejection.kind` says why. */
+export class ImageRejectedError extends Error {
+  override readonly name = "ImageRejectedError";
+  constructor(readonly rejection: ImageRejection) {
+    super(rejection.detail);
+  }
+}
+
+/**
+ * Reads the image's header and enforces the size limits. Nothing is decoded yet, so an image that
+ * is refused here (a decompression bomb, say) never gets a pixel buffer.
+ */
+export function inspectImage(bytes: Uint8Array, limits: ImageLimits): ImageHeader {
+  let header: ImageHeader;
+  try {
+    header = readImageHeader(bytes);
+  } catch (error) {
+    if (error instanceof ImageHeaderError) throw new ImageRejectedError({ kind: "unrecognised", detail: error.message });
+    throw error;
+  }
+  const { width, height } = header;
+  if (width < limits.minSide || height < limits.minSide) {
+    throw new ImageRejectedError({
+      kind: "too-small",
+      detail: `image is ${width}x${height}; both sides must be at least ${limits.minSide} px`,
+      width,
+      height,
+    });
+  }
+  if (width * height > limits.maxPixels) {
+    throw new ImageRejectedError({
+      kind: "too-large",
+      detail: `image is ${width}x${height} (${width * height} px); at most ${limits.maxPixels} px are accepted`,
+      width,
+      height,
+    });
+  }
+  return header;
+}
+
+/** Decodes an image whose header `inspectImage` accepted, to 8-bit RGB. */
+export function decodeInspected(bytes: Uint8Array, header: ImageHeader): RgbImage {
+  const { width, height } = header;
+  try {
+    const image =
+      header.format === "png" ? decodePng(bytes) : decodeJpeg(bytes, header, memoryBudgetMiB(width * height));
+    if (image.width !== width || image.height !== height || image.data.length !== width * height * 3) {
+      throw new Error("decoded size differs from the header");
+    }
+    return image;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ImageRejectedError({ kind: "undecodable", detail: `${header.format.toUpperCase()} could not be decoded: ${reason}` });
+  }
+}
+
+/** inspectImage, then decodeInspected. */
+export function decodeImage(bytes: Uint8Array, limits: ImageLimits): { image: RgbImage; header: ImageHeader } {
+  const header = inspectImage(bytes, limits);
+  return { image: decodeInspected(bytes, header), header };
+}
+
+/** Memory jpeg-js may allocate for an image of `pixels`: coefficient blocks, planes and output. */
+function memoryBudgetMiB(pixels: number): number {
+  return Math.ceil((pixels * 12) / (1024 * 1024)) + 16;
+}

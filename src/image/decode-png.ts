@@ -1,0 +1,70 @@
+import { decode } from "fast-png";
+import type { RgbImage } from "./rgb-image";
+
+/**
+ * Decodes a PNG to 8-bit RGB following models/README.md: alpha is dropped, grey is replicated to
+ * three channels, 16-bit samples become floor(v / 257 + 0.5), palettes are expanded and grey
+ * below 8 bits is scaled to 0..255. Throws on a corrupt or truncated file (CRCs are checked).
+ */
+export function decodePng(bytes: Uint8Array): RgbImage {
+  const png = decode(bytes, { checkCrc: true });
+  const { width, height, depth } = png;
+  const pixels = width * height;
+  const out = new Uint8Array(pixels * 3);
+
+  if (png.palette) {
+    const palette = png.palette;
+    const indices = unpackSamples(png.data as Uint8Array, width, height, depth);
+    for (let p = 0; p < pixels; p++) {
+      const colour = palette[indices[p] ?? 0];
+      if (!colour) throw new Error("PNG palette index out of range");
+      out[p * 3] = colour[0] ?? 0;
+      out[p * 3 + 1] = colour[1] ?? 0;
+      out[p * 3 + 2] = colour[2] ?? 0;
+    }
+    return { width, height, data: out };
+  }
+
+  const channels = png.channels;
+  if (channels < 1 || channels > 4) throw new Error(`PNG with ${channels} channels`);
+  const samples = depth < 8 ? scaleLowDepth(unpackSamples(png.data as Uint8Array, width, height, depth), depth) : png.data;
+  if (samples.length < pixels * channels) throw new Error("PNG pixel data is truncated");
+  const to8 = depth === 16 ? (v: number) => Math.floor(v / 257 + 0.5) : (v: number) => v;
+  const grey = channels < 3;
+  for (let p = 0; p < pixels; p++) {
+    const base = p * channels;
+    if (grey) {
+      const g = to8(samples[base] ?? 0);
+      out[p * 3] = g;
+      out[p * 3 + 1] = g;
+      out[p * 3 + 2] = g;
+    } else {
+      out[p * 3] = to8(samples[base] ?? 0);
+      out[p * 3 + 1] = to8(samples[base + 1] ?? 0);
+      out[p * 3 + 2] = to8(samples[base + 2] ?? 0);
+    }
+  }
+  return { width, height, data: out };
+}
+
+/** Unpacks 1/2/4-bit samples (rows padded to whole bytes) to one byte per sample; 8-bit passes through. */
+function unpackSamples(data: Uint8Array, width: number, height: number, depth: number): Uint8Array {
+  if (depth === 8) return data;
+  const rowBytes = Math.ceil((width * depth) / 8);
+  if (data.length < rowBytes * height) throw new Error("PNG pixel data is truncated");
+  const out = new Uint8Array(width * height);
+  const mask = (1 << depth) - 1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const bit = x * depth;
+      const byte = data[y * rowBytes + (bit >> 3)] ?? 0;
+      out[y * width + x] = (byte >> (8 - depth - (bit & 7))) & mask;
+    }
+  }
+  return out;
+}
+
+function scaleLowDepth(samples: Uint8Array, depth: number): Uint8Array {
+  const factor = 255 / ((1 << depth) - 1);
+  return samples.map((v) => v * factor);
+}

@@ -1,0 +1,114 @@
+import type { ModelCard } from "../models/manifest-schema";
+import { createOrtSession, ort } from "./ort-wasm";
+import { SerialQueue } from "./serial-queue";
+
+export type SessionState = "idle" | "loading" | "ready" | "failed";
+
+/** The model could not be loaded; callers answer 503 and ask the client to retry later. */
+export class ModelUnavailableError extends Error {
+  override readonly name = "ModelUnavailableError";
+  constructor(
+    readonly modelId: string,
+    readonly retryAfterS: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`model ${modelId} is not available`, options);
+  }
+}
+
+export interface ModelSessionOptions {
+  /** Seconds to wait after a failed load before trying again; also sent as Retry-After. */
+  readonly retryAfterS?: number;
+}
+
+/**
+ * One ONNX model in this isolate: the onnxruntime session is created on first use and then reused;
+ * concurrent first callers share one creation; `run()` calls are serialised.
+ */
+export class ModelSession {
+  readonly #loadBytes: () => Promise<Uint8Array>;
+  readonly #retryAfterS: number;
+  readonly #queue = new SerialQueue();
+  #session: Promise<ort.InferenceSession> | undefined;
+  #state: SessionState = "idle";
+  #failedAt = 0;
+  #lastError: unknown;
+  #loadMs: number | undefined;
+
+  constructor(
+    readonly card: ModelCard,
+    loadBytes: () => Promise<Uint8Array>,
+    options: ModelSessionOptions = {},
+  ) {
+    this.#loadBytes = loadBytes;
+    this.#retryAfterS = options.retryAfterS ?? 5;
+  }
+
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  /** Milliseconds the last successful load took (bytes, checks and session creation). */
+  get loadMs(): number | undefined {
+    return this.#loadMs;
+  }
+
+  get lastError(): unknown {
+    return this.#lastError;
+  }
+
+  /** Resolves once the session exists; rejects with ModelUnavailableError when it cannot be created. */
+  ready(): Promise<ort.InferenceSession> {
+    if (this.#state === "failed") {
+      const waitS = this.#retryAfterS - (Date.now() - this.#failedAt) / 1000;
+      if (waitS > 0) {
+        return Promise.reject(new ModelUnavailableError(this.card.id, Math.ceil(waitS), { cause: this.#lastError }));
+      }
+      this.#session = undefined;
+    }
+    this.#session ??= this.#create();
+    return this.#session;
+  }
+
+  async #create(): Promise<ort.InferenceSession> {
+    this.#state = "loading";
+    const started = performance.now();
+    try {
+      const session = await createOrtSession(await this.#loadBytes());
+      this.#check(session);
+      this.#state = "ready";
+      this.#loadMs = performance.now() - started;
+      return session;
+    } catch (error) {
+      this.#state = "failed";
+      this.#failedAt = Date.now();
+      this.#lastError = error;
+      throw new ModelUnavailableError(this.card.id, this.#retryAfterS, { cause: error });
+    }
+  }
+
+  #check(session: ort.InferenceSession): void {
+    const { input, output } = this.card;
+    if (!session.inputNames.includes(input.name) || !session.outputNames.includes(output.name)) {
+      throw new Error(
+        `model ${this.card.id} has inputs [${session.inputNames.join(", ")}] and outputs ` +
+          `[${session.outputNames.join(", ")}]; the manifest names ${input.name} -> ${output.name}`,
+      );
+    }
+  }
+
+  /** Runs the model on one input tensor (shape from the manifest) and returns its logits. */
+  async run(tensor: Float32Array): Promise<Float32Array> {
+    const session = await this.ready();
+    const { input, output } = this.card;
+    return this.#queue.run(async () => {
+      const feeds = { [input.name]: new ort.Tensor("float32", tensor, [...input.shape]) };
+      const results = await session.run(feeds, [output.name]);
+      const logits = results[output.name];
+      if (!logits || logits.type !== "float32") throw new Error(`model ${this.card.id} returned no float32 ${output.name}`);
+      const data = (logits.data as Float32Array).slice();
+      logits.dispose();
+      return data;
+    });
+  }
+}

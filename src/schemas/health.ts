@@ -1,0 +1,20 @@
+import { z } from "zod";
+
+/** GET /healthz. */
+export const HealthResponseSchema = z.object({
+  status: z.enum(["ok", "unavailable"]),
+  onnxruntime: z.string(),
+  manifest: z.object({ schemaVersion: z.number(), generatedAt: z.string() }).optional(),
+  models: z.array(
+    z.object({
+      id: z.string(),
+      publicId: z.string(),
+      role: z.string(),
+      dtype: z.string(),
+      state: z.enum(["idle", "loading", "ready", "failed"]),
+      loadMs: z.number().optional(),
+    }),
+  ),
+  error: z.string().optional(),
+});
+export type HealthResponse = z.infer<typeof HealthResponseSchema>;

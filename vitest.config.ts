@@ -1,0 +1,28 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        // Service tests run inside workerd against the real onnxruntime-web and model files.
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        test: {
+          name: "workers",
+          include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+          isolate: false,
+          // the first request of an isolate initialises onnxruntime; on a busy 2-core machine that can take seconds
+          testTimeout: 60_000,
+        },
+      },
+      {
+        // Evaluation and report scripts run in plain Node.
+        test: {
+          name: "node",
+          include: ["scripts/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+    ],
+  },
+});
