@@ -8,7 +8,8 @@ import { join, relative, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { ManifestSchema, type Preprocess } from "../../src/models/manifest-schema";
 import { preprocess } from "../../src/preprocess/preprocess";
-import { ensureHumanAntispoof } from "../peers/human-antispoof";
+import { ensureHumanAntispoof, HUMAN_PEER_ID } from "../peers/human-antispoof";
+import { runReference } from "../peers/tfjs-reference";
 import { benchmark, type BenchTarget, type LatencyStats } from "./bench";
 import { bandGrid, chooseBand, evaluateBand, type CascadePoint, type PairedScore } from "./cascade";
 import { loadImage, readManifestCsv, subsample, type Sample } from "./dataset";
@@ -340,6 +341,8 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   const valScores = new Map([...scores].map(([id, xs]) => [id, xs.slice(0, val.length)]));
   const testScores = new Map([...scores].map(([id, xs]) => [id, xs.slice(val.length)]));
 
+  if (o.human) await checkHumanPeer(models, benchFrame, o);
+
   // speed
   o.log(`benchmark: ${models.length} models interleaved, ${o.warmup} warm-up + ${o.runs} timed runs each`);
   const benchStart = performance.now();
@@ -562,6 +565,23 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
 }
 
 const round6 = (v: number): number => Math.round(v * 1e6) / 1e6;
+
+/** Re-scores one real test frame with the float64 NHWC reference of the TF.js graph and notes the difference. */
+async function checkHumanPeer(models: EvaluatedModel[], frames: Map<string, Float32Array>, o: SwapOptions): Promise<void> {
+  const m = models.find((x) => x.id === HUMAN_PEER_ID);
+  const nchw = frames.get(HUMAN_PEER_ID);
+  if (!m || !nchw) return;
+  const peer = ensureHumanAntispoof(o.humanCacheDir);
+  const [h, w] = m.preprocess.size;
+  const nhwc = new Float32Array(nchw.length);
+  for (let c = 0; c < 3; c++) for (let p = 0; p < h * w; p++) nhwc[p * 3 + c] = nchw[c * h * w + p]!;
+  const out = await m.session.run({ input: new ort.Tensor("float32", nchw, [1, 3, h, w]) });
+  const ortScore = scoreFrom(out.logits!.data as Float32Array, 1);
+  const refScore = runReference(peer.graph, nhwc)[0]!;
+  const diff = Math.abs(ortScore - refScore);
+  m.notes.push(`conversion check on a test frame: ONNX score ${ortScore.toFixed(6)} vs float64 TF-graph reference ${refScore.toFixed(6)} (|diff| ${diff.toExponential(1)})`);
+  if (diff > 1e-4) throw new Error(`the converted human-models peer disagrees with its reference by ${diff}`);
+}
 const pickLat = (l: LatencyStats): { p50: number; p95: number; runs: number } => ({ p50: l.p50, p95: l.p95, runs: l.runs });
 
 /**
