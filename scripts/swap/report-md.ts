@@ -224,6 +224,17 @@ export function renderMarkdown(r: SwapReport): string {
   for (const [k, file] of Object.entries(r.plots)) out.push(`- ${k}: [${file}](${file})\n\n  ![${k}](${file})`);
   out.push("");
 
+  const open: string[] = [];
+  if (!edge || edge.status === "open") open.push("workerd timings of the student and teacher (`npm run bench:edge`) are not in this report");
+  if (!cross.length) open.push("no cross-instrument protocol figures: the factory provided no model trained with an instrument held out (the per-instrument table above is an intra breakdown)");
+  if (!c.band) open.push("no cascade band meets the targets on val; models/manifest.json keeps its band");
+  for (const t of r.targets.filter((t) => !t.met)) open.push(`target not met: ${t.name} (${t.value}; required ${t.target})`);
+  if (r.data.subsampled) open.push("the splits were subsampled (--limit): rerun without --limit for the reported figures");
+  out.push("## Open");
+  out.push("");
+  out.push(open.length ? open.map((s) => `- ${s}`).join("\n") : "- nothing");
+  out.push("");
+
   out.push("## Models");
   out.push("");
   for (const id of ids) {
