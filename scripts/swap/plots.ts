@@ -188,7 +188,7 @@ export function cascadePlot(r: SwapReport): string {
   const y0 = 60;
   const y1 = H - 60;
   const c = r.cascade;
-  const pts = c.grid.filter((p) => p.fallbackRate <= 0.5);
+  const pts = c.grid;
   const maxX = Math.max(0.12, ...pts.map((p) => p.fallbackRate));
   const accs = pts.map((p) => p.acer).concat([c.teacherAcer + 0.002, c.studentAcer]);
   const maxY = Math.max(...accs) * 1.1 || 0.01;

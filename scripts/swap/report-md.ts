@@ -189,7 +189,7 @@ export function renderMarkdown(r: SwapReport): string {
     .filter((g) => g.fallbackRate <= 0.2)
     .sort((a, b) => a.acer - b.acer || a.fallbackRate - b.fallbackRate)
     .slice(0, 15);
-  out.push("Best bands on test with fallback <= 20 % (the full grid is in swap.json):");
+  out.push(`Best bands on test with fallback <= 20 % (of ${c.gridSize} bands; those with fallback <= 30 % are in swap.json):`);
   out.push("");
   out.push(table(["band", "fallback", "ACER", "APCER", "BPCER", "mean ms"], rows.map((g) => [`[${g.band.map((v) => Number(v.toPrecision(4))).join(", ")}]`, pct(g.fallbackRate), pct(g.acer), pct(g.apcer), pct(g.bpcer), num(g.meanLatencyMs, 3)])));
   out.push("");

@@ -290,7 +290,9 @@ export interface SwapReport {
     teacherThreshold: number;
     latencyModel: string;
     val: CascadePoint | null;
+    /** test-split points of the grid with fallback <= 30 % */
     grid: CascadePoint[];
+    gridSize: number;
     writtenToManifest: boolean;
   };
   roc: Record<string, Array<[number, number]>>;
@@ -549,7 +551,8 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
       teacherThreshold: rt.threshold,
       latencyModel: "student p50 + fallback rate x teacher p50 (Node wasm figures of this run; the service binding call's own overhead is not included)",
       val: chosenVal,
-      grid: testGrid,
+      grid: testGrid.filter((p) => p.fallbackRate <= 0.3),
+      gridSize: testGrid.length,
       writtenToManifest,
     },
     roc: Object.fromEntries(models.map((m) => [m.id, rocCurve(testScores.get(m.id)!, 150)])),
