@@ -206,7 +206,7 @@ def read_manifest(csv_path) -> list[dict]:
             raise ValueError(f"{csv_path}: missing columns {missing}")
         for r in rd:
             row = {k: r[k] for k in MANIFEST_COLUMNS}
-            row["path"] = str(root / r["path"])
+            row["path"] = os.path.normpath(str(root / r["path"]))
             for k in ("box_x", "box_y", "box_w", "box_h"):
                 row[k] = int(r[k]) if r[k] not in ("", None) else None
             rows.append(row)

@@ -133,6 +133,7 @@ class Camera:
     shot_noise: float = 0.01       # signal-dependent noise std at full scale
     chroma_noise: float = 0.3      # share of noise that is per-channel
     vignette: float = 0.0          # corner darkening (0..0.4)
+    highlight_rolloff: float = 1.0  # soft compression of values above 0.8 (0 = hard clip)
     jpeg_quality: int = 90         # quality of the stored JPEG
 
     @staticmethod
@@ -183,7 +184,8 @@ def apply_camera(img: np.ndarray, cam: Camera, rng: np.random.Generator) -> np.n
     out = grey + (out - grey) * np.float32(cam.saturation)
     out = np.clip(out, 0.0, None)
     # soft highlight roll-off instead of a hard clip
-    out = out / (1.0 + np.float32(0.25) * np.maximum(out - 0.8, 0.0) * 4.0)
+    if cam.highlight_rolloff > 0:
+        out = out / (1.0 + np.float32(cam.highlight_rolloff) * np.maximum(out - 0.8, 0.0))
     out = np.power(np.clip(out, 0.0, 1.0), np.float32(cam.gamma))
     h, w = out.shape[:2]
     sigma = np.sqrt(cam.read_noise ** 2 + (cam.shot_noise ** 2) * out)

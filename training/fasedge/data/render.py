@@ -192,8 +192,9 @@ def render_background(rng: np.random.Generator, h: int, w: int, kind: int) -> np
         horizon = rng.uniform(0.3, 0.7)
         t = np.clip((yy - horizon) * 8, 0, 1)[..., None]
         img = sky * (1 - t) + green * t
-        n = smooth_noise(rng, (h, w), 10, 3)
-        img *= (1.0 + 0.25 * n)
+        leaves = smooth_noise(rng, (h, w), 7)[..., None]
+        tint = smooth_noise(rng, (h, w), 20, 3) * np.float32(0.06)
+        img *= (1.0 + 0.3 * leaves * t + tint)
     elif kind == 5:  # defocused clutter
         for _ in range(int(rng.integers(4, 10))):
             col = rng.uniform(0.0, 1.0, 3).astype(np.float32)

@@ -203,7 +203,8 @@ def glare(rng: np.random.Generator, h: int, w: int, strength: float) -> np.ndarr
 def neutral_camera() -> Camera:
     """A camera that changes nothing (for tests and for callers that add their own)."""
     return Camera(exposure=1.0, gamma=1.0, saturation=1.0, white_balance=(1.0, 1.0, 1.0), blur_sigma=0.0,
-                  motion=0.0, read_noise=0.0, shot_noise=0.0, chroma_noise=0.0, vignette=0.0, jpeg_quality=95)
+                  motion=0.0, read_noise=0.0, shot_noise=0.0, chroma_noise=0.0, vignette=0.0,
+                  highlight_rolloff=0.0, jpeg_quality=95)
 
 
 def frame_box_points(box) -> np.ndarray:

@@ -161,6 +161,6 @@ def replay_attack(image: np.ndarray, box, rng: np.random.Generator | int | None 
     cam = camera if camera is not None else Camera.sample(rng)
     frame = apply_camera(frame, cam, rng)
     new_box = map_box(box, Hm, rect, (sw, sh), W, H)
-    p.update({"grid_period_px": content_w / nx, "display_pixels": (nx, ny), "optics_sigma": optics,
+    p.update({"quad": quad.round(2).tolist(), "grid_period_px": content_w / nx, "display_pixels": (nx, ny), "optics_sigma": optics,
               "fingers": fingers, "banding_period": period, "jpeg_quality": cam.jpeg_quality})
     return AttackResult(to_uint8(frame), new_box, "replay", instrument, i, closeup, p)
