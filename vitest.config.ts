@@ -11,6 +11,8 @@ export default defineConfig({
           name: "workers",
           include: ["src/**/*.test.ts", "test/**/*.test.ts"],
           isolate: false,
+          // scores the golden frame in a second workerd process, for the cross-isolate determinism test
+          globalSetup: ["./test/global-setup.ts"],
           // the first request of an isolate initialises onnxruntime; on a busy 2-core machine that can take seconds
           testTimeout: 60_000,
         },

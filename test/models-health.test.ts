@@ -59,6 +59,7 @@ describe("GET /healthz", () => {
     const student = body.models.find((m) => m.role === "student");
     expect(student?.state).toBe("ready");
     expect(student?.publicId).toMatch(/@[0-9a-f]{12}$/);
+    expect(body.onnxruntimeMemoryBytes).toBeGreaterThan(0);
   });
 });
 

@@ -28,10 +28,17 @@ export function isPlaceholderBinary(source: unknown): boolean {
  * Returns an `instantiate` that answers the placeholder binary with `module` (in the
  * `{ instance, module }` shape of instantiating from bytes) and passes every other call through.
  */
-export function instantiateWithModule(original: Instantiate, module: WebAssembly.Module): Instantiate {
+export function instantiateWithModule(
+  original: Instantiate,
+  module: WebAssembly.Module,
+  onInstance?: (instance: WebAssembly.Instance, imports: WebAssembly.Imports | undefined) => void,
+): Instantiate {
   const hooked = (source: unknown, imports?: WebAssembly.Imports): Promise<unknown> => {
     if (isPlaceholderBinary(source)) {
-      return original(module, imports).then((instance) => ({ instance, module }));
+      return original(module, imports).then((instance) => {
+        onInstance?.(instance, imports);
+        return { instance, module };
+      });
     }
     return (original as (s: unknown, i?: WebAssembly.Imports) => Promise<unknown>)(source, imports);
   };
@@ -40,12 +47,26 @@ export function instantiateWithModule(original: Instantiate, module: WebAssembly
 
 let hookDepth = 0;
 let originalInstantiate: Instantiate | undefined;
+let linearMemory: WebAssembly.Memory | undefined;
+
+/** The WebAssembly.Memory of an instance: exported, or else handed in through its imports. */
+function findMemory(instance: WebAssembly.Instance, imports: WebAssembly.Imports | undefined): WebAssembly.Memory | undefined {
+  const candidates = [...Object.values(instance.exports), ...Object.values(imports ?? {}).flatMap((ns) => Object.values(ns))];
+  return candidates.find((v): v is WebAssembly.Memory => v instanceof WebAssembly.Memory);
+}
+
+/** Bytes of onnxruntime's WebAssembly linear memory in this isolate (undefined before initialisation). */
+export function ortLinearMemoryBytes(): number | undefined {
+  return linearMemory?.buffer.byteLength;
+}
 
 function installHook(): () => void {
   if (hookDepth++ === 0) {
     const original = WebAssembly.instantiate.bind(WebAssembly) as Instantiate;
     originalInstantiate = WebAssembly.instantiate;
-    (WebAssembly as { instantiate: Instantiate }).instantiate = instantiateWithModule(original, ortWasmModule);
+    (WebAssembly as { instantiate: Instantiate }).instantiate = instantiateWithModule(original, ortWasmModule, (instance, imports) => {
+      linearMemory = findMemory(instance, imports);
+    });
   }
   let released = false;
   return () => {

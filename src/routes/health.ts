@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { ModelUnavailableError } from "../inference/model-session";
-import { ort } from "../inference/ort-wasm";
+import { ort, ortLinearMemoryBytes } from "../inference/ort-wasm";
 import type { HealthResponse } from "../schemas/health";
 
 /**
@@ -21,6 +21,8 @@ export const healthRoutes = new Hono<AppEnv>().get("/healthz", async (c) => {
       manifest: { schemaVersion: manifest.schemaVersion, generatedAt: manifest.generatedAt },
       models: registry.statuses(),
     };
+    const memory = ortLinearMemoryBytes();
+    if (memory !== undefined) body.onnxruntimeMemoryBytes = memory;
     return c.json(body);
   } catch (error) {
     if (!(error instanceof ModelUnavailableError)) throw error;

@@ -15,6 +15,8 @@ export const HealthResponseSchema = z.object({
       loadMs: z.number().optional(),
     }),
   ),
+  /** Bytes of onnxruntime's WebAssembly linear memory (model weights, arenas); absent before it starts. */
+  onnxruntimeMemoryBytes: z.int().nonnegative().optional(),
   error: z.string().optional(),
 });
 export type HealthResponse = z.infer<typeof HealthResponseSchema>;

@@ -1,0 +1,33 @@
+import { describe, expect, inject, it } from "vitest";
+import { golden, goldenImage } from "./helpers/golden";
+import { post, postForm } from "./helpers/worker";
+
+async function score(response: Response): Promise<{ score: number; student: string }> {
+  expect(response.status).toBe(200);
+  const body = await response.json<{ score: number; models: { student: string } }>();
+  return { score: body.score, student: body.models.student };
+}
+
+describe("determinism", () => {
+  it("gives bit-identical scores in this isolate and in a separate workerd process", async () => {
+    const other = inject("separateIsolate");
+    const g = await golden();
+    const png = await goldenImage("png");
+    const form = new FormData();
+    form.append("frame", new File([png], "frame.png", { type: "image/png" }));
+    form.append("meta", JSON.stringify({ box: g.box }));
+
+    const withBox = await score(await postForm(form));
+    expect(withBox.student).toBe(other.student);
+    expect(withBox.score).toBe(other.pngWithBox);
+    expect((await score(await post(png, "image/png"))).score).toBe(other.pngBody);
+    expect((await score(await post(await goldenImage("jpeg"), "image/jpeg"))).score).toBe(other.jpegBody);
+  });
+
+  it("gives the same score for the same image on repeated and concurrent requests", async () => {
+    const jpeg = await goldenImage("jpeg");
+    const scores = await Promise.all(Array.from({ length: 6 }, async () => (await score(await post(jpeg, "image/jpeg"))).score));
+    scores.push((await score(await post(jpeg, "image/jpeg"))).score);
+    expect(new Set(scores).size).toBe(1);
+  });
+});
