@@ -6,13 +6,13 @@ import { publicModelId } from "../models/manifest-schema";
 import { boxInsideImage } from "../preprocess/crop";
 import { preprocess } from "../preprocess/preprocess";
 import type { LivenessResponse } from "../schemas/liveness";
-import { cascade, type AskTeacher } from "./cascade";
+import { cascade, type AskTeacher, type TeacherVerdict } from "./cascade";
 import { bonafideScore } from "./score";
 
 export interface AssessOptions {
   readonly limits: ImageLimits;
   /** Second opinion for uncertain frames; without it such frames are `uncertain`. */
-  readonly askTeacher?: (input: LivenessInput) => AskTeacher | undefined;
+  readonly teacher?: (input: LivenessInput) => Promise<TeacherVerdict | undefined>;
   /** performance.now() when the request arrived; `total` counts from here. */
   readonly startedAt?: number;
 }
@@ -54,7 +54,9 @@ export async function assessFrame(input: LivenessInput, registry: ModelRegistry,
   const inferred = performance.now();
 
   const band = manifest.serving.uncertaintyBand;
-  const result = await cascade(studentScore, card.threshold, band, options.askTeacher?.(input));
+  const { teacher } = options;
+  const askTeacher: AskTeacher | undefined = teacher ? () => teacher(input) : undefined;
+  const result = await cascade(studentScore, card.threshold, band, askTeacher);
   const finished = performance.now();
 
   return {
