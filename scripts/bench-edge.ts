@@ -189,6 +189,15 @@ async function main(): Promise<void> {
   );
   const concSeconds = (performance.now() - concStart) / 1000;
   const rssAfter = workerdRssKiB(dev.pid ?? -1);
+
+  // HTTP round trip through wrangler dev with almost no work in the Worker: the transport's share
+  const baseline: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t0 = performance.now();
+    await (await fetch(`${base}/v1/models`)).arrayBuffer();
+    baseline.push(performance.now() - t0);
+  }
+  const healthAfter = (await (await fetch(`${base}/healthz`)).json()) as { onnxruntimeMemoryBytes?: number };
   stop();
 
   const mib = (kib: number) => f(kib / 1024, 1);
@@ -199,11 +208,13 @@ async function main(): Promise<void> {
   console.log(`cold start, first request: ${f(cold.ms, 1)} ms end to end; in Worker total ${f(cold.timings.total, 1)} ms (student session load ${f(student?.loadMs ?? NaN, 1)} ms)`);
   console.log(`warm, ${REQUESTS} sequential requests after ${WARMUP} warm-up:`);
   console.log(`  ${summary("end to end (client, HTTP)", client)}`);
+  console.log(`  ${summary("HTTP baseline (GET /v1/models)", baseline)}`);
   for (const k of ["decode", "preprocess", "student", "total"] as const) console.log(`  ${summary(`in Worker ${k}`, server[k])}`);
   console.log(`  distinct scores: ${scores.size} (deterministic: ${scores.size === 1})`);
   console.log(`throughput, one isolate: sequential ${f(REQUESTS / seqSeconds, 0)} req/s; ${CONCURRENCY} in flight ${f(REQUESTS / concSeconds, 0)} req/s`);
   console.log(
-    `memory: onnxruntime wasm linear memory ${health.onnxruntimeMemoryBytes === undefined ? "?" : mib(health.onnxruntimeMemoryBytes / 1024)} MiB; ` +
+    `memory: onnxruntime wasm linear memory ${health.onnxruntimeMemoryBytes === undefined ? "?" : mib(health.onnxruntimeMemoryBytes / 1024)} MiB after the first request, ` +
+      `${healthAfter.onnxruntimeMemoryBytes === undefined ? "?" : mib(healthAfter.onnxruntimeMemoryBytes / 1024)} MiB at the end; ` +
       `workerd RSS ${mib(rssBefore)} MiB before the first request, ${mib(rssAfterLoad)} MiB after the models loaded (+${mib(rssAfterLoad - rssBefore)}), ${mib(rssAfter)} MiB at the end`,
   );
 

@@ -162,4 +162,10 @@ describe("routing", () => {
   it("answers unknown paths with a problem 404", async () => {
     await problem(await worker.fetch("https://edge.test/v2/nothing"), 404, "not-found");
   });
+
+  it("answers other methods on /v1/liveness with 405 and Allow: POST", async () => {
+    const response = await worker.fetch("https://edge.test/v1/liveness");
+    expect(response.headers.get("allow")).toBe("POST");
+    await problem(response, 405, "method-not-allowed");
+  });
 });

@@ -1,6 +1,7 @@
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { readLivenessRequest } from "../http/liveness-request";
+import { ProblemError } from "../http/problem";
 import { resolveRegion } from "../http/region";
 import { assessFrame } from "../liveness/assess-frame";
 import type { LivenessResponse } from "../schemas/liveness";
@@ -23,6 +24,13 @@ export const livenessRoutes = new Hono<AppEnv>().post("/v1/liveness", async (c) 
   if (recordLiveness) afterResponse(c, recordLiveness(eventOf(c, body, input.bodyBytes)));
   c.header("cache-control", "no-store");
   return c.json(body);
+}).all("/v1/liveness", () => {
+  throw new ProblemError(405, {
+    slug: "method-not-allowed",
+    title: "Method not allowed",
+    detail: "POST a frame to /v1/liveness",
+    headers: { allow: "POST" },
+  });
 });
 
 function eventOf(c: Context<AppEnv>, body: LivenessResponse, bytes: number): LivenessEvent {
