@@ -46,7 +46,7 @@ function faceCropJpeg(dir: string): Uint8Array {
   const student = manifest.models[manifest.serving.student];
   if (!student) throw new Error("no serving student");
   const { image } = decodeImage(new Uint8Array(readFileSync(join(dir, "golden", golden.image))), { minSide: 1, maxPixels: 1 << 26 });
-  const window = cropWindow(image.width, image.height, golden.box, student.preprocess.cropScale);
+  const window = cropWindow(image.width, image.height, golden.box ?? undefined, student.preprocess.cropScale);
   const resized = resizeTriangle(extractCrop(image, window), window.side, window.side, SIDE, SIDE, 3);
   const rgba = new Uint8Array(SIDE * SIDE * 4);
   for (let p = 0; p < SIDE * SIDE; p++) {

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
-import { golden, goldenImage } from "./helpers/golden";
+import { golden, goldenImage, goldenMeta } from "./helpers/golden";
 import { post, postForm } from "./helpers/worker";
 
 async function score(response: Response): Promise<{ score: number; student: string }> {
@@ -15,7 +15,7 @@ describe("determinism", () => {
     const png = await goldenImage("png");
     const form = new FormData();
     form.append("frame", new File([png], "frame.png", { type: "image/png" }));
-    form.append("meta", JSON.stringify({ box: g.box }));
+    form.append("meta", goldenMeta(g));
 
     const withBox = await score(await postForm(form));
     expect(withBox.student).toBe(other.student);

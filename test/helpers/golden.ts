@@ -4,7 +4,8 @@ import { z } from "zod";
 /** The golden fixture of models/golden (models/README.md), read through the ASSETS binding. */
 const GoldenSchema = z.object({
   image: z.string(),
-  box: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+  /** Face box [x, y, w, h] in pixels of the frame; null when the frame is a face crop already. */
+  box: z.tuple([z.number(), z.number(), z.number(), z.number()]).nullable(),
   jpeg: z.string(),
   models: z.record(
     z.string(),
@@ -40,6 +41,11 @@ export async function golden(): Promise<Golden> {
 export async function goldenTensor(file: string): Promise<Float32Array> {
   const bytes = await asset(`golden/${file}`);
   return new Float32Array(bytes.slice().buffer);
+}
+
+/** The multipart `meta` field for the golden frame. */
+export function goldenMeta(g: Golden): string {
+  return JSON.stringify(g.box ? { box: g.box } : {});
 }
 
 export async function goldenImage(which: "png" | "jpeg"): Promise<Uint8Array> {
