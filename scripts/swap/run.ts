@@ -17,6 +17,7 @@ import { readEdgeBench, runEdgeBench, type EdgeBench } from "./edge-bench";
 import { errorRates, quantile, rocCurve, summarize, thresholdFromVal, type AccuracySummary, type Scored } from "./metrics";
 import { loadOrtNode, type NativeSession } from "./ort-native";
 import { createSession, ort, ortVersion } from "./ort-node";
+import { benchWorkerd, type WorkerdTiming } from "./workerd-bench";
 import { estimateEnergy, POWER_CONSTANTS, type EnergyEstimate } from "./power";
 import { writePlots } from "./plots";
 import { renderMarkdown } from "./report-md";
@@ -38,6 +39,8 @@ export interface SwapOptions {
   edgeBench?: string | undefined;
   /** run `npm run bench:edge` first and read its output */
   runEdge: boolean;
+  /** time the manifest's models inside workerd too (wrangler dev + scripts/swap/workerd/bench-worker.ts) */
+  workerd: boolean;
   /** also time every model with onnxruntime-node (native CPU, 1 thread), installed into nativeCacheDir on demand */
   native: boolean;
   nativeCacheDir: string;
@@ -378,6 +381,19 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
     runEdgeBench(o.edgeBench, o.log);
   }
   const edge: EdgeBench | undefined = o.edgeBench ? readEdgeBench(o.edgeBench, { student: int8.id, teacher: teacher.id }) : undefined;
+  let workerd: WorkerdTiming | undefined;
+  if (o.workerd) {
+    const ids = Object.keys(manifest.models);
+    try {
+      workerd = await benchWorkerd(o.modelsDir, ids, { runs: o.runs, warmup: Math.min(o.warmup, 20), burst: 10, log: o.log });
+    } catch (e) {
+      o.log(`workerd timing failed, reported as open: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
+    }
+  }
+  const edgeFor = (id: string): { p50: number; p95: number; runs: number } | undefined => {
+    const w = workerd?.models[id];
+    return w ? { p50: w.p50, p95: w.p95, runs: w.runs } : edge?.models[id];
+  };
 
   // accuracy, power
   const reports: Record<string, ModelReport> = {};
@@ -422,7 +438,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
       apcerBySpecies: acc.apcerBySpecies,
       apcerByInstrument: apcerByInstrument(t, threshold),
       val: { auc: valAcc.auc, eer: valAcc.eer, acer: valAcc.acer, n: v.length },
-      edge: edge?.models[m.id],
+      edge: edgeFor(m.id),
       native: lat.has(`native:${m.id}`) ? pickLat(lat.get(`native:${m.id}`)!) : undefined,
     };
   }
@@ -516,13 +532,16 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
       },
       input: "one bona fide test frame per model, preprocessed by src/preprocess (the service's code)",
       totalSeconds: (performance.now() - started) / 1000,
+      workerd: workerd
+        ? { runtime: workerd.runtime, method: workerd.method, loadMs: Object.fromEntries(Object.entries(workerd.models).map(([k, v]) => [k, v.loadMs])) }
+        : { status: "open", note: o.workerd ? "the workerd run failed (see the log)" : "not run (--no-workerd or --smoke)" },
       edge: edge
         ? {
             source: relative(process.cwd(), resolve(edge.source)),
             runtime: edge.runtime,
             note: edge.note,
             other: edge.other,
-            missing: [int8.id, teacher.id].filter((id) => !edge.models[id]),
+            missing: [int8.id, teacher.id].filter((id) => !edgeFor(id)),
           }
         : { status: "open", note: "no workerd timings in this run (--edge runs npm run bench:edge; --edge-bench FILE reads its saved output)" },
     },
@@ -673,6 +692,7 @@ export function defaultOptions(): SwapOptions {
     writeBand: false,
     edgeBench: undefined,
     runEdge: false,
+    workerd: true,
     native: true,
     nativeCacheDir: ".cache/ort-node",
     log: (line) => process.stderr.write(`swap: ${line}\n`),
