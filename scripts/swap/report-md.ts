@@ -218,7 +218,22 @@ export function renderMarkdown(r: SwapReport): string {
       `workerd column: ${String(wd.runtime)}; ${String(wd.method)}. Deployed Workers do not advance timers during pure computation, so in production these figures can only come from CPU time reported outside the request; locally the timers run.`,
     );
     out.push("");
-    out.push(table(["model (workerd)", "session load ms", "p50 ms", "p95 ms", "Node wasm p50 ms"], Object.entries((wd.loadMs ?? {}) as Record<string, number>).map(([id, load]) => [`\`${id}\``, num(load, 0), num(m[id]?.edge?.p50, 3), num(m[id]?.edge?.p95, 3), num(m[id]?.latencyMs.p50, 3)])));
+    const mem = (wd.memoryAfterLoadBytes ?? {}) as Record<string, number | null>;
+    out.push(
+      table(
+        ["model (workerd)", "session load ms", "p50 ms", "p95 ms", "Node wasm p50 ms", "wasm memory after load (cumulative)"],
+        Object.entries((wd.loadMs ?? {}) as Record<string, number>).map(([id, load]) => [
+          `\`${id}\``,
+          num(load, 0),
+          num(m[id]?.edge?.p50, 3),
+          num(m[id]?.edge?.p95, 3),
+          num(m[id]?.latencyMs.p50, 3),
+          typeof mem[id] === "number" ? kib(mem[id]!) : "n/a",
+        ]),
+      ),
+    );
+    out.push("");
+    out.push(`Session memory: ${String(wd.memoryNote)}; ${typeof wd.memoryAfterWarmupBytes === "number" ? kib(wd.memoryAfterWarmupBytes) : "n/a"} after all timed runs (Workers allow 128 MB per isolate).`);
     out.push("");
   } else out.push(`workerd per-model timing: **open** (${String(wd?.note ?? "not run")}).`);
   out.push("");

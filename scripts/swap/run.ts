@@ -533,7 +533,14 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
       input: "one bona fide test frame per model, preprocessed by src/preprocess (the service's code)",
       totalSeconds: (performance.now() - started) / 1000,
       workerd: workerd
-        ? { runtime: workerd.runtime, method: workerd.method, loadMs: Object.fromEntries(Object.entries(workerd.models).map(([k, v]) => [k, v.loadMs])) }
+        ? {
+            runtime: workerd.runtime,
+            method: workerd.method,
+            loadMs: Object.fromEntries(Object.entries(workerd.models).map(([k, v]) => [k, v.loadMs])),
+            memoryNote: workerd.memoryNote,
+            memoryAfterLoadBytes: Object.fromEntries(Object.entries(workerd.models).map(([k, v]) => [k, v.memoryAfterLoadBytes])),
+            memoryAfterWarmupBytes: workerd.memoryAfterWarmupBytes,
+          }
         : { status: "open", note: o.workerd ? "the workerd run failed (see the log)" : "not run (--no-workerd or --smoke)" },
       edge: edge
         ? {

@@ -10,7 +10,9 @@ import { quantile } from "./metrics";
 export interface WorkerdTiming {
   runtime: string;
   method: string;
-  models: Record<string, { p50: number; p95: number; runs: number; loadMs: number }>;
+  models: Record<string, { p50: number; p95: number; runs: number; loadMs: number; memoryAfterLoadBytes: number | null }>;
+  memoryNote: string;
+  memoryAfterWarmupBytes: number | null;
 }
 
 function freePort(): Promise<number> {
@@ -86,18 +88,22 @@ export async function benchWorkerd(
       runtime: string;
       runs: number;
       burst: number;
-      models: Record<string, { loadMs: number; samples: number[] }>;
+      models: Record<string, { loadMs: number; memoryAfterLoad?: number; samples: number[] }>;
+      memoryNote?: string;
+      memoryAfterWarmup?: number;
     };
     if (!res.ok || j.error) throw new Error(`workerd bench: ${j.error ?? res.status}`);
     const models: WorkerdTiming["models"] = {};
     for (const [id, m] of Object.entries(j.models)) {
       const s = [...m.samples].sort((a, b) => a - b);
-      models[id] = { p50: quantile(s, 0.5), p95: quantile(s, 0.95), runs: j.runs, loadMs: m.loadMs };
+      models[id] = { p50: quantile(s, 0.5), p95: quantile(s, 0.95), runs: j.runs, loadMs: m.loadMs, memoryAfterLoadBytes: m.memoryAfterLoad ?? null };
     }
     return {
       runtime: j.runtime,
       method: `${j.runs} runs per model after ${opts.warmup} warm-up, interleaved in bursts of ${j.burst} back-to-back runs (local workerd timers tick in ~1 ms steps); p50/p95 over the burst means`,
       models,
+      memoryNote: j.memoryNote ?? "",
+      memoryAfterWarmupBytes: j.memoryAfterWarmup ?? null,
     };
   } finally {
     stop();

@@ -5,7 +5,7 @@
 // Local workerd timers tick in ~1 ms steps, finer than a student's run, so each sample is the mean
 // of a burst of back-to-back runs of one model; models are interleaved burst by burst.
 
-import { createOrtSession, ort } from "../../../src/inference/ort-wasm";
+import { createOrtSession, ort, ortLinearMemoryBytes } from "../../../src/inference/ort-wasm";
 
 interface Assets {
   fetch(input: string): Promise<Response>;
@@ -30,7 +30,7 @@ export default {
     const warmup = Number(url.searchParams.get("warmup") ?? 20);
     const burst = Math.max(1, Number(url.searchParams.get("burst") ?? 10));
     const manifest = (await (await asset(env, "manifest.json"))!.json()) as { models: Record<string, Card> };
-    const targets: Array<{ id: string; session: ort.InferenceSession; feeds: Record<string, ort.Tensor>; loadMs: number }> = [];
+    const targets: Array<{ id: string; session: ort.InferenceSession; feeds: Record<string, ort.Tensor>; loadMs: number; memoryAfterLoad: number | undefined }> = [];
     for (const id of ids) {
       const card = manifest.models[id];
       if (!card) return Response.json({ error: `no model ${id}` }, { status: 400 });
@@ -43,7 +43,9 @@ export default {
       const golden = await asset(env, `golden/${id}.input.f32`);
       const data = golden ? new Float32Array(await golden.arrayBuffer()) : Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 0.5);
       if (data.length !== n) return Response.json({ error: `${id}: input has ${data.length} values, expected ${n}` }, { status: 500 });
-      targets.push({ id, session, feeds: { [card.input.name]: new ort.Tensor("float32", data, shape) }, loadMs });
+      const feeds = { [card.input.name]: new ort.Tensor("float32", data, shape) };
+      await session.run(feeds);
+      targets.push({ id, session, feeds, loadMs, memoryAfterLoad: ortLinearMemoryBytes() });
     }
     for (let w = 0; w < warmup; w++) for (const t of targets) await t.session.run(t.feeds);
     const samples: Record<string, number[]> = Object.fromEntries(ids.map((id) => [id, []]));
@@ -64,7 +66,9 @@ export default {
       burst,
       warmup,
       wallMs,
-      models: Object.fromEntries(targets.map((t) => [t.id, { loadMs: t.loadMs, samples: samples[t.id] }])),
+      memoryNote: "onnxruntime's wasm linear memory after loading each model and running it once, cumulative in load order",
+      memoryAfterWarmup: ortLinearMemoryBytes(),
+      models: Object.fromEntries(targets.map((t) => [t.id, { loadMs: t.loadMs, memoryAfterLoad: t.memoryAfterLoad, samples: samples[t.id] }])),
     });
   },
 };
