@@ -6,9 +6,8 @@ import type { RgbImage } from "./rgb-image";
  * Decodes a JPEG to 8-bit RGB the way libjpeg(-turbo) does by default, which is what OpenCV's
  * `imread` (the training side) uses: jpeg-js does the entropy decoding and inverse DCT, and returns
  * the raw Y/Cb/Cr planes; chroma is then upsampled with libjpeg's "fancy" triangle filter (4:2:0
- * and 4:2:2) and converted with libjpeg's fixed-point YCbCr->RGB tables. jpeg-js's own conversion
- * (nearest-neighbour chroma, truncated float colour maths) is kept only for layouts libjpeg
- * handles differently (Adobe-transformed files, unusual sampling factors).
+ * and 4:2:2) and converted with libjpeg's fixed-point YCbCr->RGB tables. Other sampling layouts
+ * keep jpeg-js's nearest-neighbour chroma; Adobe-transformed files keep jpeg-js's own conversion.
  */
 export function decodeJpeg(bytes: Uint8Array, header: ImageHeader, maxMemoryMiB: number): RgbImage {
   const components = header.components ?? [];
