@@ -1,0 +1,110 @@
+"""Presentation-attack-detection metrics (ISO/IEC 30107-3 vocabulary, DESIGN §3).
+
+Scores are bona fide probabilities: a presentation is accepted as bona fide when score >= threshold.
+"""
+from __future__ import annotations
+
+from typing import Dict, Sequence
+
+import numpy as np
+
+
+def roc_auc(scores: np.ndarray, bonafide: np.ndarray) -> float:
+    """Area under the ROC curve (bona fide = positive class), ties counted half."""
+    pos = scores[bonafide]
+    neg = scores[~bonafide]
+    if len(pos) == 0 or len(neg) == 0:
+        return float("nan")
+    order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
+    allv = np.concatenate([pos, neg])[order]
+    ranks = np.empty(len(allv), dtype=np.float64)
+    # average ranks for ties
+    i = 0
+    while i < len(allv):
+        j = i
+        while j + 1 < len(allv) and allv[j + 1] == allv[i]:
+            j += 1
+        ranks[i : j + 1] = (i + j) / 2.0 + 1.0
+        i = j + 1
+    r = np.empty_like(ranks)
+    r[order] = ranks
+    return float((r[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2.0) / (len(pos) * len(neg)))
+
+
+def rates(scores: np.ndarray, bonafide: np.ndarray, species: np.ndarray, threshold: float) -> Dict[str, object]:
+    """APCER (max over attack species), BPCER, ACER and per-species APCER at one threshold."""
+    accept = scores >= threshold
+    per_species = {}
+    for s in sorted(set(species[~bonafide].tolist())):
+        m = (species == s) & ~bonafide
+        per_species[s] = float(accept[m].mean())
+    apcer = max(per_species.values()) if per_species else float("nan")
+    bpcer = float((~accept[bonafide]).mean()) if bonafide.any() else float("nan")
+    return {"apcer": apcer, "bpcer": bpcer, "acer": (apcer + bpcer) / 2.0, "apcerPerSpecies": per_species}
+
+
+def _candidates(scores: np.ndarray) -> np.ndarray:
+    u = np.unique(scores)
+    mids = (u[:-1] + u[1:]) / 2.0 if len(u) > 1 else np.array([], dtype=np.float64)
+    return np.concatenate([[0.0], mids, u, [np.nextafter(1.0, 2.0)]])
+
+
+def choose_threshold(scores: np.ndarray, bonafide: np.ndarray, species: np.ndarray) -> float:
+    """Threshold minimising ACER on (validation) scores; among ties the middle of the best range."""
+    cands = np.sort(_candidates(scores))
+    acers = np.array([rates(scores, bonafide, species, t)["acer"] for t in cands])
+    best = np.flatnonzero(acers <= acers.min() + 1e-12)
+    # longest contiguous run of optimal thresholds, then its middle
+    runs, start = [], best[0]
+    for a, b in zip(best[:-1], best[1:]):
+        if b != a + 1:
+            runs.append((start, a))
+            start = b
+    runs.append((start, best[-1]))
+    lo, hi = max(runs, key=lambda r: cands[r[1]] - cands[r[0]])
+    return float((cands[lo] + cands[hi]) / 2.0)
+
+
+def eer(scores: np.ndarray, bonafide: np.ndarray) -> float:
+    """Equal error rate (attack acceptance vs bona fide rejection, species pooled)."""
+    best = (2.0, 1.0)
+    for t in _candidates(scores):
+        far = float((scores[~bonafide] >= t).mean())
+        frr = float((scores[bonafide] < t).mean())
+        best = min(best, (abs(far - frr), (far + frr) / 2.0))
+    return best[1]
+
+
+def bpcer_at_apcer(scores: np.ndarray, bonafide: np.ndarray, species: np.ndarray, apcer_target: float) -> float:
+    """Lowest BPCER whose threshold keeps APCER (max over species) <= apcer_target."""
+    best = 1.0
+    for t in _candidates(scores):
+        r = rates(scores, bonafide, species, t)
+        if r["apcer"] <= apcer_target:
+            best = min(best, r["bpcer"])
+    return float(best)
+
+
+def evaluate(scores: Sequence[float], labels: Sequence[str], species: Sequence[str], threshold: float) -> Dict[str, object]:
+    """All metrics of DESIGN §3 for one split at a fixed (validation) threshold."""
+    s = np.asarray(scores, dtype=np.float64)
+    bona = np.asarray(labels) == "bonafide"
+    sp = np.asarray(species)
+    r = rates(s, bona, sp, threshold)
+    far = float((s[~bona] >= threshold).mean()) if (~bona).any() else float("nan")
+    frr = float((s[bona] < threshold).mean()) if bona.any() else float("nan")
+    return {
+        "n": int(len(s)),
+        "nBonafide": int(bona.sum()),
+        "nAttack": int((~bona).sum()),
+        "threshold": float(threshold),
+        "auc": roc_auc(s, bona),
+        "eer": eer(s, bona),
+        "apcer": r["apcer"],
+        "bpcer": r["bpcer"],
+        "acer": r["acer"],
+        "hter": (far + frr) / 2.0,
+        "bpcer20": bpcer_at_apcer(s, bona, sp, 0.05),
+        "bpcer100": bpcer_at_apcer(s, bona, sp, 0.01),
+        "apcerPerSpecies": r["apcerPerSpecies"],
+    }

@@ -1,0 +1,286 @@
+"""Training loop for teacher, distilled student and ablation; DistributedDataParallel when launched
+by ``torchrun`` (gloo on CPU, nccl on GPUs).
+
+    torchrun --nproc_per_node 2 -m fasedge.train --arch student --data data/synthetic/manifest.csv --out runs/x
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import nets
+from .dataset import AugmentConfig, Frames, augment, draw_params, to_input, view_table
+from .distill import KDConfig, fourier_target, kd_loss
+from .metrics import choose_threshold, evaluate
+from .preprocess import PreprocessConfig
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings of one training stage (saved in its checkpoint)."""
+
+    epochs: int = 10  # passes over the training split
+    batch_size: int = 64  # global batch (split across processes under torchrun)
+    lr: float = 2e-3  # peak AdamW learning rate
+    weight_decay: float = 0.02  # AdamW decoupled weight decay
+    warmup_epochs: float = 0.5  # linear warm-up, then cosine decay to zero
+    seed: int = 1234  # seeds initialisation, batch order and augmentation
+    threads: int = 2  # torch intra-op threads per process
+    max_train: int = 0  # use at most this many training frames (0 = all; sampled with `seed`)
+    eval_batch: int = 256  # batch size of validation / scoring passes
+
+
+def dist_info():
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    return world, rank
+
+
+def init_distributed() -> bool:
+    world, _ = dist_info()
+    if world > 1 and not torch.distributed.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        torch.distributed.init_process_group(backend=backend)
+    return world > 1
+
+
+def device() -> torch.device:
+    if torch.cuda.is_available():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return torch.device("cpu")
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, pixels: np.ndarray, pcfg: PreprocessConfig, batch: int = 256, params: Optional[np.ndarray] = None) -> np.ndarray:
+    """Logits [N, 2] of a model on cached pixels (optionally augmented with fixed params)."""
+    model.eval()
+    dev = next(model.parameters()).device
+    out = []
+    for i in range(0, len(pixels), batch):
+        pix = torch.from_numpy(pixels[i : i + batch].astype(np.float32))
+        if params is not None:
+            pix = augment(pix, torch.from_numpy(params[i : i + batch]))
+        out.append(model(to_input(pix, pcfg).to(dev)).float().cpu())
+    return torch.cat(out).numpy() if out else np.zeros((0, 2), np.float32)
+
+
+def scores_from_logits(logits: np.ndarray, bonafide_index: int = 1) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    return (p / p.sum(axis=1, keepdims=True))[:, bonafide_index]
+
+
+def teacher_logit_table(teacher: nn.Module, frames: Frames, table: np.ndarray, pcfg: PreprocessConfig, batch: int = 256, log=print) -> np.ndarray:
+    """[views, N, 2] teacher logits for each fixed augmented view of the training frames."""
+    out = []
+    for v in range(table.shape[0]):
+        t0 = time.time()
+        out.append(predict_logits(teacher, frames.pixels, pcfg, batch, table[v]))
+        log(f"[kd-cache] view {v + 1}/{table.shape[0]}: {len(frames)} frames in {time.time() - t0:.1f}s")
+    return np.stack(out).astype(np.float32)
+
+
+def _labels_species(frames: Frames):
+    return np.where(frames.label == 1, "bonafide", "attack"), frames.species
+
+
+def val_metrics(model: nn.Module, frames: Frames, pcfg: PreprocessConfig, batch: int) -> Dict[str, float]:
+    logits = predict_logits(model, frames.pixels, pcfg, batch)
+    s = scores_from_logits(logits)
+    labels, species = _labels_species(frames)
+    thr = choose_threshold(s, labels == "bonafide", species)
+    m = evaluate(s, labels, species, thr)
+    nll = float(F.cross_entropy(torch.from_numpy(logits), torch.from_numpy(frames.label)).item())
+    return {"acer": m["acer"], "auc": m["auc"], "nll": nll, "threshold": thr}
+
+
+def train_model(
+    arch: str,
+    net_config: dict,
+    train: Frames,
+    val: Frames,
+    pcfg: PreprocessConfig,
+    tcfg: TrainConfig,
+    out_dir: Path,
+    aug: AugmentConfig = AugmentConfig(),
+    kd: Optional[KDConfig] = None,
+    teacher_logits: Optional[np.ndarray] = None,
+    views: Optional[np.ndarray] = None,
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Trains one network and writes ``out_dir/model.pt`` (best epoch on validation ACER, then NLL).
+
+    With ``teacher_logits`` ([views, N, 2], for the fixed augmentation ``views`` table) the loss is
+    the distillation loss of ``kd``; otherwise plain cross-entropy. Resumes from ``out_dir/last.pt``.
+    """
+    distributed = init_distributed()
+    world, rank = dist_info()
+    torch.set_num_threads(tcfg.threads)
+    dev = device()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final = out_dir / "model.pt"
+    if final.exists():
+        return final
+
+    torch.manual_seed(tcfg.seed)
+    rng_sub = np.random.default_rng(tcfg.seed)
+    idx_all = np.arange(len(train))
+    if tcfg.max_train and tcfg.max_train < len(train):
+        idx_all = np.sort(rng_sub.choice(len(train), tcfg.max_train, replace=False))
+    model = nets.build(arch, net_config).to(dev).to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
+    per_rank = max(1, tcfg.batch_size // world)
+    steps_per_epoch = max(1, len(idx_all) // (per_rank * world))
+    total = steps_per_epoch * tcfg.epochs
+    warm = max(1, int(tcfg.warmup_epochs * steps_per_epoch))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: (s + 1) / warm if s < warm else 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, total - warm))))
+
+    start_epoch, history, best, elapsed = 0, [], None, 0.0
+    last = out_dir / "last.pt"
+    if last.exists():
+        ck = torch.load(last, map_location="cpu")
+        model.load_state_dict(ck["state_dict"])
+        opt.load_state_dict(ck["optimizer"])
+        sched.load_state_dict(ck["scheduler"])
+        start_epoch, history, best, elapsed = ck["epoch"], ck["history"], ck["best"], ck["elapsed"]
+        log(f"[{arch}] resuming at epoch {start_epoch + 1}")
+    ddp_model = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
+
+    is_kd = teacher_logits is not None
+    pixels = train.pixels
+    labels = torch.from_numpy(train.label)
+    for epoch in range(start_epoch, tcfg.epochs):
+        t0 = time.time()
+        ddp_model.train()
+        rng = np.random.default_rng(tcfg.seed * 1000 + epoch)
+        perm = idx_all[rng.permutation(len(idx_all))][: steps_per_epoch * per_rank * world]
+        mine = perm[rank::world]
+        if views is not None:
+            v_choice = rng.integers(0, views.shape[0], size=len(perm))[rank::world]
+        else:
+            fresh = draw_params(len(perm), aug, rng)[rank::world]
+        tot_loss, n_seen = 0.0, 0
+        for s in range(steps_per_epoch):
+            b = mine[s * per_rank : (s + 1) * per_rank]
+            if views is not None:
+                vc = v_choice[s * per_rank : (s + 1) * per_rank]
+                params = torch.from_numpy(views[vc, b])
+            else:
+                params = torch.from_numpy(fresh[s * per_rank : (s + 1) * per_rank])
+            pix = augment(torch.from_numpy(pixels[b].astype(np.float32)), params)
+            x = to_input(pix, pcfg).to(dev)
+            y = labels[b].to(dev)
+            logits = ddp_model(x)
+            if is_kd:
+                zt = torch.from_numpy(teacher_logits[vc, b]).to(dev)
+                loss = kd_loss(logits, zt, y, kd.temperature, kd.alpha)
+            else:
+                loss = F.cross_entropy(logits, y)
+            if kd is not None and kd.fourier_weight > 0 and hasattr(model, "pop_aux"):
+                aux = model.pop_aux()
+                if aux is not None:
+                    loss = loss + kd.fourier_weight * F.mse_loss(aux, fourier_target(x, aux.shape[-1]))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            tot_loss += float(loss) * len(b)
+            n_seen += len(b)
+        train_time = time.time() - t0
+        elapsed += train_time
+        rec = {"epoch": epoch + 1, "loss": tot_loss / max(1, n_seen), "trainS": round(train_time, 1), "imgPerS": round(n_seen * world / max(train_time, 1e-9), 1)}
+        if rank == 0:
+            vm = val_metrics(model, val, pcfg, tcfg.eval_batch) if len(val) else {"acer": 0.0, "nll": 0.0, "auc": float("nan")}
+            rec.update({"valAcer": vm["acer"], "valAuc": vm["auc"], "valNll": vm["nll"]})
+            key = (vm["acer"], vm["nll"])
+            if best is None or key <= tuple(best["key"]):
+                best = {"key": list(key), "epoch": epoch + 1}
+                torch.save(model.state_dict(), out_dir / "best.pt")
+            history.append(rec)
+            log(f"[{arch}{' kd' if is_kd else ''}] epoch {epoch + 1}/{tcfg.epochs} loss {rec['loss']:.4f} val ACER {vm['acer']:.4f} AUC {vm['auc']:.4f} NLL {vm['nll']:.4f} ({rec['imgPerS']} img/s, {train_time:.0f}s)")
+            torch.save({"state_dict": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "epoch": epoch + 1, "history": history, "best": best, "elapsed": elapsed}, last)
+        if distributed:
+            torch.distributed.barrier()
+
+    if rank == 0:
+        state = torch.load(out_dir / "best.pt", map_location="cpu")
+        ckpt = {
+            "arch": arch,
+            "config": asdict(nets.ARCHS[arch][1](**net_config)),
+            "preprocess": pcfg.to_manifest(),
+            "train_config": asdict(tcfg),
+            "augment_config": asdict(aug),
+            "kd_config": asdict(kd) if kd is not None else None,
+            "distilled": is_kd,
+            "state_dict": state,
+            "epochs": tcfg.epochs,
+            "best_epoch": best["epoch"],
+            "history": history,
+            "wall_time_s": round(elapsed, 1),
+            "world_size": world,
+            "torch": torch.__version__,
+        }
+        tmp = out_dir / "model.pt.tmp"
+        torch.save(ckpt, tmp)
+        tmp.replace(final)
+    if distributed:
+        torch.distributed.barrier()
+    return final
+
+
+def load_model(path: Path | str) -> nn.Module:
+    """Rebuilds a network from a checkpoint written by ``train_model`` (eval mode, CPU)."""
+    ck = torch.load(path, map_location="cpu")
+    model = nets.build(ck["arch"], ck["config"])
+    model.load_state_dict(ck["state_dict"])
+    return model.eval()
+
+
+def main(argv=None) -> int:
+    from .dataset import load_frames
+
+    ap = argparse.ArgumentParser(description="Train one network (single process or under torchrun).")
+    ap.add_argument("--arch", default="student", choices=sorted(nets.ARCHS))
+    ap.add_argument("--data", required=True, help="manifest.csv of the dataset")
+    ap.add_argument("--out", required=True, help="output folder (model.pt, last.pt)")
+    ap.add_argument("--epochs", type=int, default=TrainConfig.epochs)
+    ap.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
+    ap.add_argument("--lr", type=float, default=TrainConfig.lr)
+    ap.add_argument("--seed", type=int, default=TrainConfig.seed)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--max-train", type=int, default=0)
+    ap.add_argument("--cache", default=".cache/fasedge")
+    args = ap.parse_args(argv)
+    world, rank = dist_info()
+    init_distributed()
+    pcfg = PreprocessConfig()
+    if rank == 0:
+        frames = load_frames(args.data, pcfg, args.cache, workers=1)
+    if world > 1:
+        torch.distributed.barrier()
+    if rank != 0:
+        frames = load_frames(args.data, pcfg, args.cache, workers=1)
+    tcfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads, max_train=args.max_train)
+    path = train_model(args.arch, {}, frames.select(frames.split == "train"), frames.select(frames.split == "val"), pcfg, tcfg, Path(args.out), log=(print if rank == 0 else (lambda s: None)))
+    if rank == 0:
+        ck = torch.load(path, map_location="cpu")
+        print(json.dumps({"model": str(path), "world_size": ck["world_size"], "history": ck["history"]}))
+    if world > 1:
+        torch.distributed.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
