@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from ..imaging import Box, Camera, blend, box_corners, box_from_points, soft
+from ..imaging import Box, Camera, blend, box_from_points, soft
 from ..render import render_background
 
 
@@ -133,10 +133,7 @@ def map_box(box, Hm: np.ndarray, content_rect: tuple, src_size: tuple, width: in
     """Face box of the source image -> face box in the recaptured frame (same bend as the warp)."""
     sw, sh = src_size
     x0, y0, x1, y1 = content_rect
-    c = box_corners(box)
-    # sample the box outline densely so a bent sheet's curved edges are covered
-    t = np.linspace(0, 1, 9)[:-1, None]
-    pts = np.concatenate([c[i] + (c[(i + 1) % 4] - c[i]) * t for i in range(4)])
+    pts = box_outline(box)
     pts[:, 0] = x0 + pts[:, 0] * (x1 - x0) / sw
     pts[:, 1] = y0 + pts[:, 1] * (y1 - y0) / sh
     if abs(bend) > 1e-3 and texture_size is not None:
@@ -148,6 +145,18 @@ def map_box(box, Hm: np.ndarray, content_rect: tuple, src_size: tuple, width: in
         pts[:, 1] = cym + (pts[:, 1] - cym) * (1.0 + 0.25 * depth)
     p = cv2.perspectiveTransform(pts.reshape(-1, 1, 2).astype(np.float64), Hm).reshape(-1, 2)
     return box_from_points(p, width, height)
+
+
+def box_outline(box, n: int = 48) -> np.ndarray:
+    """Points on the ellipse inscribed in a face box.
+
+    A face box is the bounding box of a roughly elliptic face, so a rotated or warped face is
+    best boxed by transforming this outline (transforming the box corners would give a looser
+    box under rotation than a detector draws around the same face).
+    """
+    x, y, w, h = [float(v) for v in box]
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    return np.stack([x + w / 2 + np.cos(t) * w / 2, y + h / 2 + np.sin(t) * h / 2], 1)
 
 
 def scene_background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
@@ -206,6 +215,3 @@ def neutral_camera() -> Camera:
                   motion=0.0, read_noise=0.0, shot_noise=0.0, chroma_noise=0.0, vignette=0.0,
                   highlight_rolloff=0.0, jpeg_quality=95)
 
-
-def frame_box_points(box) -> np.ndarray:
-    return box_corners(box)

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from ..imaging import Camera, apply_camera, channel_mean, fractal_noise, jpeg_roundtrip, smooth_noise, to_float, to_uint8
-from .common import AttackResult, sample_intensity
+from .common import AttackResult, box_outline, sample_intensity
 from .print import print_surface
 
 #: Parameter ranges per mask type, at ``intensity = 1``.
@@ -166,8 +166,7 @@ def mask_attack(image: np.ndarray, box, rng: np.random.Generator | int | None = 
     if (Wo, Ho) != (W, H):
         frame = cv2.resize(frame, (Wo, Ho), interpolation=cv2.INTER_AREA)
     frame = apply_camera(frame, cam, rng)
-    pts = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float64)
-    pts = pts @ M[:, :2].T + M[:, 2]
+    pts = box_outline(box) @ M[:, :2].T + M[:, 2]
     pts *= [Wo / W, Ho / H]
     from ..imaging import box_from_points
     new_box = box_from_points(pts, Wo, Ho)
