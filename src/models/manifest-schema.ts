@@ -49,6 +49,7 @@ export const ManifestSchema = z
   .looseObject({
     schemaVersion: z.literal(1),
     generatedAt: z.string(),
+    notice: z.string().optional(),
     serving: z.looseObject({
       student: z.string().min(1),
       teacher: z.string().min(1).nullable().optional(),

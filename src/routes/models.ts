@@ -9,6 +9,7 @@ export const modelRoutes = new Hono<AppEnv>().get("/v1/models", async (c) => {
   const body: ModelCardsResponse = {
     schemaVersion: manifest.schemaVersion,
     generatedAt: manifest.generatedAt,
+    ...(manifest.notice ? { notice: manifest.notice } : {}),
     serving: manifest.serving,
     models: Object.values(manifest.models).map((card) => ({ ...card, publicId: publicModelId(card) })),
   };

@@ -4,6 +4,8 @@ import { z } from "zod";
 export const ModelCardsResponseSchema = z.object({
   schemaVersion: z.number(),
   generatedAt: z.string(),
+  /** The model factory's note on what the metrics mean (which data they come from). */
+  notice: z.string().optional(),
   serving: z.looseObject({
     student: z.string(),
     teacher: z.string().nullable().optional(),
