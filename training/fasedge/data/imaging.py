@@ -189,8 +189,8 @@ def apply_camera(img: np.ndarray, cam: Camera, rng: np.random.Generator) -> np.n
     out = np.power(np.clip(out, 0.0, 1.0), np.float32(cam.gamma))
     h, w = out.shape[:2]
     sigma = np.sqrt(cam.read_noise ** 2 + (cam.shot_noise ** 2) * out)
-    lum = rng.standard_normal((h, w, 1)).astype(np.float32)
-    chroma = rng.standard_normal((h, w, 3)).astype(np.float32)
+    lum = rng.standard_normal((h, w, 1), dtype=np.float32)
+    chroma = rng.standard_normal((h, w, 3), dtype=np.float32)
     c = np.float32(cam.chroma_noise)
     out = out + sigma * ((1 - c) * lum + c * chroma)
     return np.clip(out, 0.0, 1.0)

@@ -131,6 +131,9 @@ class View:
     background: int                   # background family
     bg_seed: int                      # seed for background details
     clothing: np.ndarray = field(default_factory=lambda: np.array([0.3, 0.3, 0.35], np.float32))
+    specular: float = 0.0             # skin shine (oily skin, sweat): 0 matte .. 0.35 shiny
+    shininess: float = 20.0           # specular exponent
+    hand: bool = False                # a hand near the face (resting on the chin or cheek)
 
     @staticmethod
     def sample(rng: np.random.Generator, identity: Identity, face_frac=None,
@@ -155,13 +158,19 @@ class View:
             eye_open=float(rng.choice([1.0, rng.uniform(0.15, 1.0)], p=[0.7, 0.3])),
             gaze=(float(rng.normal(0, 0.025)), float(rng.normal(0, 0.015))),
             glasses=bool(rng.random() < identity.glasses_prob),
-            background=int(rng.integers(6)), bg_seed=int(rng.integers(2 ** 31)),
+            background=int(rng.integers(N_BACKGROUNDS)), bg_seed=int(rng.integers(2 ** 31)),
             clothing=np.clip(rng.uniform(0.05, 0.85, 3), 0, 1).astype(np.float32),
+            specular=float(rng.choice([0.0, rng.uniform(0.03, 0.35)], p=[0.4, 0.6])),
+            shininess=float(rng.uniform(8, 40)),
+            hand=bool(rng.random() < 0.08),
         )
 
 
+N_BACKGROUNDS = 7
+
+
 def render_background(rng: np.random.Generator, h: int, w: int, kind: int) -> np.ndarray:
-    """A room-like backdrop: plain wall, gradient, door/shelves, textured, outdoor, clutter."""
+    """A backdrop: plain wall, gradient, door/shelves, textured, outdoor, clutter, stripes/blinds."""
     base = rng.uniform(0.1, 0.9, 3).astype(np.float32)
     base = base * 0.6 + base.mean() * 0.4
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -202,6 +211,13 @@ def render_background(rng: np.random.Generator, h: int, w: int, kind: int) -> np
             cx, cy = rng.uniform(0, 1, 2)
             d = (np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2) - r) * w
             blend(img, col, soft(d, 6.0) * np.float32(rng.uniform(0.4, 0.9)))
+    elif kind == 6:  # blinds, striped fabric, tiles: fine periodic patterns (can alias)
+        period = rng.uniform(2.5, 14.0) / w
+        ang = rng.uniform(0, np.pi)
+        phase = (xx * np.float32(np.cos(ang)) + yy * np.float32(np.sin(ang)) * (h / w)) / np.float32(period)
+        stripes = 0.5 + 0.5 * np.sin(2 * np.pi * phase)
+        other = rng.uniform(0.05, 0.95, 3).astype(np.float32)
+        img = img + (other - img) * (stripes * np.float32(rng.uniform(0.2, 0.7)))[..., None]
     img += 0.02 * smooth_noise(rng, (h, w), 3)[..., None]
     return np.clip(img, 0.0, 1.0)
 
@@ -297,7 +313,7 @@ def render_scene(identity: Identity, view: View, rng: np.random.Generator) -> tu
     hair_noise = None
     hair_col = identity.hair_colour
     if identity.hair_style in (2, 3, 5):
-        hair_noise = cv2.GaussianBlur(bg_rng.standard_normal((H, W)).astype(np.float32), (0, 0),
+        hair_noise = cv2.GaussianBlur(bg_rng.standard_normal((H, W), dtype=np.float32), (0, 0),
                                       sigmaX=0.6, sigmaY=3.0 if identity.hair_style != 5 else 0.8)
         # long hair falls behind the head
         length = {2: e + 0.2, 3: e + 1.6, 5: e + 0.1}[identity.hair_style]
@@ -347,7 +363,7 @@ def render_scene(identity: Identity, view: View, rng: np.random.Generator) -> tu
 
     # beard / stubble into the albedo
     if identity.beard:
-        bn = cv2.GaussianBlur(bg_rng.standard_normal((H, W)).astype(np.float32), (0, 0), 0.7)
+        bn = cv2.GaussianBlur(bg_rng.standard_normal((H, W), dtype=np.float32), (0, 0), 0.7)
         mouth_v = identity.nose_len + 0.28
         if identity.beard in (1, 2):
             bd = np.maximum(face_d, -(vf - (mouth_v - 0.2)))
@@ -371,6 +387,11 @@ def render_scene(identity: Identity, view: View, rng: np.random.Generator) -> tu
         ((vf > -0.05) & (vf < identity.nose_len)).astype(np.float32)
     occ = 1.0 - 0.18 * np.clip(sock, 0, 1) - 0.15 * nose_side * abs(L[0])
     face_col = albedo * sh * occ[..., None]
+    if view.specular > 0:
+        hv = np.array([L[0], L[1], L[2] + 1.0])
+        hv = [float(c) for c in hv / np.linalg.norm(hv)]
+        spec = np.maximum(nx2 * hv[0] + ny2 * hv[1] + nz3 * hv[2], 0.0) ** np.float32(view.shininess)
+        face_col = face_col + (spec * np.float32(view.specular) * occ)[..., None] * key
     blend(img, face_col, face_a)
     # the inner features only need the face's bounding window
     rows, cols = np.flatnonzero(face_a.any(axis=1)), np.flatnonzero(face_a.any(axis=0))
@@ -456,7 +477,7 @@ def render_scene(identity: Identity, view: View, rng: np.random.Generator) -> tu
             bun = _ellipse_d(uo, vo, 0.0, -e - 0.3, 0.45, 0.35)
             cap_d = np.minimum(cap_d, bun)
         if hair_noise is None:
-            hair_noise = cv2.GaussianBlur(bg_rng.standard_normal((H, W)).astype(np.float32), (0, 0),
+            hair_noise = cv2.GaussianBlur(bg_rng.standard_normal((H, W), dtype=np.float32), (0, 0),
                                           sigmaX=0.6, sigmaY=2.0)
         hs = shade(nx2 * 0.8, ny2 - 0.3, nz3 + 0.2)
         hcol = hair_col * hs * (1.0 + 0.4 * hair_noise)[..., None] + 0.04 * key * np.clip(hair_noise, 0, 1)[..., None]
@@ -481,8 +502,31 @@ def render_scene(identity: Identity, view: View, rng: np.random.Generator) -> tu
         bridge = np.maximum(np.abs(vf + 0.1) - 0.015, np.abs(uf) - (identity.eye_sep - lens_r))
         blend(img, gc, soft(bridge / px, 1.0))
 
+    if view.hand:
+        _draw_hand(full_img, bg_rng, identity.skin * (light_level * 0.9), cx, cy, a, e)
     box = box_from_points(geo["points"], W, H)
     return np.clip(full_img, 0.0, 1.5), box
+
+
+def _draw_hand(img: np.ndarray, rng: np.random.Generator, skin: np.ndarray, cx: float, cy: float,
+               a: float, e: float) -> None:
+    """Fingers coming up from below and resting against the chin or a cheek (in place)."""
+    H, W = img.shape[:2]
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    side = rng.choice([-1.0, 1.0])
+    r = a * rng.uniform(0.1, 0.14)
+    base_x = cx + side * a * rng.uniform(0.3, 0.9)
+    top_y = cy + a * e * rng.uniform(0.4, 0.95)
+    tilt = rng.normal(0, 0.25) - side * 0.2
+    for i in range(int(rng.integers(2, 5))):
+        tip = np.array([base_x + (i - 1.5) * 2.1 * r * side + rng.normal(0, 0.2) * r,
+                        top_y + abs(i - 1.0) * r * 0.8])
+        far = tip + np.array([np.sin(tilt), 1.0]) * (H + W)
+        d = far - tip
+        t = np.clip(((xx - tip[0]) * d[0] + (yy - tip[1]) * d[1]) / float(d @ d), 0, 1)
+        dist = np.sqrt((xx - tip[0] - t * d[0]) ** 2 + (yy - tip[1] - t * d[1]) ** 2) - r
+        shade = np.clip(1.0 - 0.25 * (dist / r + 1) ** 2, 0.55, 1.0)
+        blend(img, skin[None, None, :] * shade[..., None], soft(dist, 1.2))
 
 
 def render_bonafide(identity: Identity, view: View, rng: np.random.Generator,

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from ..imaging import Box, Camera, blend, box_from_points, soft
-from ..render import render_background
+from ..render import N_BACKGROUNDS, render_background
 
 
 @dataclass
@@ -161,7 +161,7 @@ def box_outline(box, n: int = 48) -> np.ndarray:
 
 def scene_background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
     """Room behind the presented instrument."""
-    bg = render_background(rng, height, width, int(rng.integers(6)))
+    bg = render_background(rng, height, width, int(rng.integers(N_BACKGROUNDS)))
     return bg * np.float32(rng.uniform(0.5, 1.0))
 
 

@@ -26,7 +26,7 @@ PRINTERS = {
         "dot_gain": (1.05, 1.25),        # mid-tone darkening exponent
         "fibre": (0.01, 0.035),          # paper texture amplitude
         "gloss": (0.15, 0.5),            # specular sheen strength
-        "halftone_mix": (0.35, 0.85),      # share of halftoned vs continuous tone
+        "halftone_mix": (0.15, 0.4),     # share of halftoned vs continuous tone (fine dots: mostly averaged away)
     },
     "printer_b": {   # office colour laser on plain paper: coarse rotated AM screens, narrow gamut
         "screen": "am",
@@ -112,7 +112,7 @@ def print_surface(content: np.ndarray, rng: np.random.Generator, instrument: str
     if spec["screen"] == "am":
         ht = halftone_am(src, p["dot_period"], rng)
     else:
-        ht = halftone_stochastic(src, p["dot_cell"], rng, spread=1.0)
+        ht = halftone_stochastic(src, p["dot_cell"], rng, spread=1.2)
     mix = np.float32(_lerp(0.0, p["halftone_mix"], i ** 0.7))
     src = src * (1 - mix) + ht * mix
     # dynamic range: ink black .. paper white (with a paper tint)

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from ..imaging import Camera, apply_camera, jpeg_roundtrip, kelvin_rgb, to_float, to_uint8
-from ..render import render_background
+from ..render import N_BACKGROUNDS, render_background
 from .common import (AttackResult, content_quad, draw_fingers, glare, map_box, sample_intensity,
                      scene_background, surface_to_frame)
 
@@ -149,7 +149,7 @@ def replay_attack(image: np.ndarray, box, rng: np.random.Generator | int | None 
     light = light * (1 + (band[..., None] - 1) * screen_mask[..., None])
     # reflections of the room and a specular glare on the glass
     room_light = kelvin_rgb(rng.uniform(2800, 7000)) * np.float32(rng.uniform(0.5, 1.1))
-    refl = render_background(rng, H, W, int(rng.integers(6)))
+    refl = render_background(rng, H, W, int(rng.integers(N_BACKGROUNDS)))
     refl = cv2.GaussianBlur(refl, (0, 0), rng.uniform(3, 8)) * room_light
     refl_a = np.float32(_lerp(0.0, p["reflection"], i))
     g = glare(rng, H, W, p["glare"] * i)[..., None] * room_light
