@@ -50,7 +50,7 @@ class DataConfig:
     size_max: int = 224              # largest frame side, pixels
     face_frac: tuple = (0.36, 0.5)   # face box width / frame width
     closeup_prob: float = 0.35       # share of attacks whose instrument fills the frame
-    low_intensity_prob: float = 0.12  # share of attacks with subtle cues (intensity 0.05-0.3)
+    low_intensity_prob: float = 0.12  # share of attacks with subtle cues (intensity 0.1-0.35)
 
     def subjects(self, split: str) -> int:
         return {"train": self.subjects_train, "val": self.subjects_val, "test": self.subjects_test}[split]

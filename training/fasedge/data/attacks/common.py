@@ -32,8 +32,8 @@ class AttackResult:
 def sample_intensity(rng: np.random.Generator, low_prob: float = 0.12) -> float:
     """Cue strength: mostly moderate to strong, with a share of subtle attacks."""
     if rng.random() < low_prob:
-        return float(rng.uniform(0.05, 0.3))
-    return float(rng.uniform(0.3, 1.0))
+        return float(rng.uniform(0.1, 0.35))
+    return float(rng.uniform(0.35, 1.0))
 
 
 def content_quad(rng: np.random.Generator, width: int, height: int, aspect: float, closeup: bool,
