@@ -162,7 +162,7 @@ async function main(): Promise<void> {
 
   const cold = await liveness();
   const health = (await (await fetch(`${base}/healthz`)).json()) as {
-    models: { id: string; publicId: string; loadMs?: number }[];
+    models: { id: string; publicId: string; loadMs?: number; createMs?: number }[];
     onnxruntimeMemoryBytes?: number;
   };
   const rssAfterLoad = workerdRssKiB(dev.pid ?? -1);
@@ -190,11 +190,11 @@ async function main(): Promise<void> {
   const concSeconds = (performance.now() - concStart) / 1000;
   const rssAfter = workerdRssKiB(dev.pid ?? -1);
 
-  // HTTP round trip through wrangler dev with almost no work in the Worker: the transport's share
+  // HTTP round trip through wrangler dev with almost no work in the Worker (a small 404 problem)
   const baseline: number[] = [];
   for (let i = 0; i < 200; i++) {
     const t0 = performance.now();
-    await (await fetch(`${base}/v1/models`)).arrayBuffer();
+    await (await fetch(`${base}/bench-baseline`)).arrayBuffer();
     baseline.push(performance.now() - t0);
   }
   const healthAfter = (await (await fetch(`${base}/healthz`)).json()) as { onnxruntimeMemoryBytes?: number };
@@ -205,10 +205,10 @@ async function main(): Promise<void> {
   console.log(`fas-edge bench (wrangler dev, workerd, ${process.platform}, ${(await import("node:os")).cpus().length} CPUs)`);
   console.log(`payload: ${SIDE}x${SIDE} JPEG face crop (q90), ${body.length} bytes; student ${student?.publicId ?? "?"}`);
   console.log(`start-up until ready: ${f(readyMs, 0)} ms (includes bundling and compiling the 14 MB wasm)`);
-  console.log(`cold start, first request: ${f(cold.ms, 1)} ms end to end; in Worker total ${f(cold.timings.total, 1)} ms (student session load ${f(student?.loadMs ?? NaN, 1)} ms)`);
+  console.log(`cold start, first request: ${f(cold.ms, 1)} ms end to end; in Worker total ${f(cold.timings.total, 1)} ms (student session load ${f(student?.loadMs ?? NaN, 1)} ms, of which onnxruntime start-up and session creation ${f(student?.createMs ?? NaN, 1)} ms)`);
   console.log(`warm, ${REQUESTS} sequential requests after ${WARMUP} warm-up:`);
   console.log(`  ${summary("end to end (client, HTTP)", client)}`);
-  console.log(`  ${summary("HTTP baseline (GET /v1/models)", baseline)}`);
+  console.log(`  ${summary("HTTP baseline (GET, tiny 404)", baseline)}`);
   for (const k of ["decode", "preprocess", "student", "total"] as const) console.log(`  ${summary(`in Worker ${k}`, server[k])}`);
   console.log(`  distinct scores: ${scores.size} (deterministic: ${scores.size === 1})`);
   console.log(`throughput, one isolate: sequential ${f(REQUESTS / seqSeconds, 0)} req/s; ${CONCURRENCY} in flight ${f(REQUESTS / concSeconds, 0)} req/s`);

@@ -34,6 +34,7 @@ export class ModelSession {
   #failedAt = 0;
   #lastError: unknown;
   #loadMs: number | undefined;
+  #createMs: number | undefined;
 
   constructor(
     readonly card: ModelCard,
@@ -51,6 +52,11 @@ export class ModelSession {
   /** Milliseconds the last successful load took (bytes, checks and session creation). */
   get loadMs(): number | undefined {
     return this.#loadMs;
+  }
+
+  /** Of loadMs, the milliseconds onnxruntime spent creating the session (backend start-up included on an isolate's first model). */
+  get createMs(): number | undefined {
+    return this.#createMs;
   }
 
   get lastError(): unknown {
@@ -74,9 +80,12 @@ export class ModelSession {
     this.#state = "loading";
     const started = performance.now();
     try {
-      const session = await createOrtSession(await this.#loadBytes());
+      const bytes = await this.#loadBytes();
+      const creating = performance.now();
+      const session = await createOrtSession(bytes);
       this.#check(session);
       this.#state = "ready";
+      this.#createMs = performance.now() - creating;
       this.#loadMs = performance.now() - started;
       return session;
     } catch (error) {

@@ -14,6 +14,7 @@ export interface ModelStatus {
   readonly dtype: string;
   readonly state: ModelSession["state"];
   readonly loadMs?: number;
+  readonly createMs?: number;
 }
 
 /**
@@ -69,6 +70,7 @@ export class ModelRegistry {
       dtype: s.card.dtype,
       state: s.state,
       ...(s.loadMs === undefined ? {} : { loadMs: round2(s.loadMs) }),
+      ...(s.createMs === undefined ? {} : { createMs: round2(s.createMs) }),
     }));
   }
 

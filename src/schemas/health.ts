@@ -12,7 +12,10 @@ export const HealthResponseSchema = z.object({
       role: z.string(),
       dtype: z.string(),
       state: z.enum(["idle", "loading", "ready", "failed"]),
+      /** Milliseconds from the first use to a ready session: file read and checks, then createMs. */
       loadMs: z.number().optional(),
+      /** Milliseconds onnxruntime took to create the session (its backend start-up included for the first model). */
+      createMs: z.number().optional(),
     }),
   ),
   /** Bytes of onnxruntime's WebAssembly linear memory (model weights, arenas); absent before it starts. */
