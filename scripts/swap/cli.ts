@@ -12,7 +12,8 @@
 //   --edge              run `npm run bench:edge` (workerd) first and put its figures beside Node's
 //   --edge-bench FILE   read a saved output of `npm run bench:edge` instead
 //   --write-band        write the chosen cascade band into models/manifest.json
-//   --smoke             tiny run for tests: generated tiny dataset, 3 warm-up + 10 timed runs,
+//   --smoke             tiny run for tests: the tiny dataset (data/synthetic-tiny, else generated
+//                       into a temp folder), 30 frames per split, 3 warm-up + 10 timed runs,
 //                       no human-models peer, no onnxruntime-node or workerd columns, output in a temp
 //                       folder unless --out is given
 
@@ -69,11 +70,15 @@ function parse(argv: string[]): SwapOptions & { smoke: boolean } {
   }
   if (o.smoke && !outGiven) o.outDir = mkdtempSync(join(tmpdir(), "swap-smoke-"));
   if (o.smoke && !dataGiven) {
-    const dir = mkdtempSync(join(tmpdir(), "swap-smoke-data-"));
-    o.log(`generating the tiny synthetic dataset in ${dir}`);
-    execFileSync("sh", ["training/py", "-m", "fasedge.data", "--preset", "tiny", "--out", dir], { stdio: ["ignore", "ignore", "inherit"] });
-    o.dataCsv = join(dir, "manifest.csv");
+    if (existsSync("data/synthetic-tiny/manifest.csv")) o.dataCsv = "data/synthetic-tiny/manifest.csv";
+    else {
+      const dir = mkdtempSync(join(tmpdir(), "swap-smoke-data-"));
+      o.log(`generating the tiny synthetic dataset in ${dir}`);
+      execFileSync("sh", ["training/py", "-m", "fasedge.data", "--preset", "tiny", "--out", dir, "--quiet"], { stdio: ["ignore", "ignore", "inherit"] });
+      o.dataCsv = join(dir, "manifest.csv");
+    }
   }
+  if (o.smoke && o.limitPerSplit === undefined) o.limitPerSplit = 30;
   if (o.smoke && o.writeBand) throw new Error("--write-band is for the real run, not --smoke");
   if (o.runs < 1) throw new Error("--runs must be at least 1");
   return o;
