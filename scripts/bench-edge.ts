@@ -15,6 +15,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import jpeg from "jpeg-js";
 import { decodeImage } from "../src/image/decode-image";
@@ -117,6 +118,7 @@ async function main(): Promise<void> {
   const inspectorPort = await freePort();
   const base = `http://127.0.0.1:${port}`;
 
+  const loadBefore = loadavg()[0] ?? NaN;
   const started = performance.now();
   const dev = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)], {
     env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
@@ -202,7 +204,8 @@ async function main(): Promise<void> {
 
   const mib = (kib: number) => f(kib / 1024, 1);
   const student = health.models[0];
-  console.log(`fas-edge bench (wrangler dev, workerd, ${process.platform}, ${(await import("node:os")).cpus().length} CPUs)`);
+  console.log(`fas-edge bench (wrangler dev, workerd, ${process.platform}, ${cpus().length} CPUs)`);
+  console.log(`1-minute load average: ${f(loadBefore)} at the start, ${f(loadavg()[0] ?? NaN)} at the end (figures stretch when other work shares the cores)`);
   console.log(`payload: ${SIDE}x${SIDE} JPEG face crop (q90), ${body.length} bytes; student ${student?.publicId ?? "?"}`);
   console.log(`start-up until ready: ${f(readyMs, 0)} ms (includes bundling and compiling the 14 MB wasm)`);
   console.log(`cold start, first request: ${f(cold.ms, 1)} ms end to end; in Worker total ${f(cold.timings.total, 1)} ms (student session load ${f(student?.loadMs ?? NaN, 1)} ms, of which onnxruntime start-up and session creation ${f(student?.createMs ?? NaN, 1)} ms)`);

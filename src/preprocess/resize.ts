@@ -12,7 +12,20 @@ interface AxisTaps {
   readonly sums: Float64Array;
 }
 
+const tapsCache = new Map<string, AxisTaps>();
+
 function axisTaps(nIn: number, nOut: number): AxisTaps {
+  const key = `${nIn}>${nOut}`;
+  let taps = tapsCache.get(key);
+  if (!taps) {
+    taps = computeTaps(nIn, nOut);
+    if (tapsCache.size > 256) tapsCache.clear();
+    tapsCache.set(key, taps);
+  }
+  return taps;
+}
+
+function computeTaps(nIn: number, nOut: number): AxisTaps {
   const scale = nIn / nOut;
   const support = Math.max(scale, 1);
   const lo = new Int32Array(nOut);
@@ -54,32 +67,35 @@ export function resizeTriangle(
   const cols = axisTaps(inW, outW);
   const rowStride = inW * channels;
 
+  // Rows: whole source rows are accumulated tap by tap (contiguous memory); each sample still
+  // sums w_j * in[j] in increasing j, then divides once.
   const vertical = new Float64Array(outH * rowStride);
   for (let i = 0; i < outH; i++) {
-    const lo = rows.lo[i] ?? 0;
-    const n = rows.count[i] ?? 0;
-    const off = rows.offset[i] ?? 0;
-    const sum = rows.sums[i] ?? 1;
+    const lo = rows.lo[i]!;
+    const n = rows.count[i]!;
+    const off = rows.offset[i]!;
+    const sum = rows.sums[i]!;
     const dst = i * rowStride;
-    for (let k = 0; k < rowStride; k++) {
-      let acc = 0;
-      for (let t = 0; t < n; t++) acc += (rows.weights[off + t] ?? 0) * (src[(lo + t) * rowStride + k] ?? 0);
-      vertical[dst + k] = acc / sum;
+    for (let t = 0; t < n; t++) {
+      const w = rows.weights[off + t]!;
+      const srcRow = (lo + t) * rowStride;
+      for (let k = 0; k < rowStride; k++) vertical[dst + k]! += w * src[srcRow + k]!;
     }
+    for (let k = 0; k < rowStride; k++) vertical[dst + k]! /= sum;
   }
 
   const out = new Float64Array(outH * outW * channels);
   for (let y = 0; y < outH; y++) {
     const srcRow = y * rowStride;
     for (let i = 0; i < outW; i++) {
-      const lo = cols.lo[i] ?? 0;
-      const n = cols.count[i] ?? 0;
-      const off = cols.offset[i] ?? 0;
-      const sum = cols.sums[i] ?? 1;
+      const lo = cols.lo[i]!;
+      const n = cols.count[i]!;
+      const off = cols.offset[i]!;
+      const sum = cols.sums[i]!;
       const dst = (y * outW + i) * channels;
       for (let c = 0; c < channels; c++) {
         let acc = 0;
-        for (let t = 0; t < n; t++) acc += (cols.weights[off + t] ?? 0) * (vertical[srcRow + (lo + t) * channels + c] ?? 0);
+        for (let t = 0; t < n; t++) acc += cols.weights[off + t]! * vertical[srcRow + (lo + t) * channels + c]!;
         out[dst + c] = acc / sum;
       }
     }
