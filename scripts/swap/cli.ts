@@ -101,7 +101,9 @@ async function main(): Promise<void> {
   const x = r.ratios.studentInt8VsTeacher;
   process.stdout.write(
     `\nspeedup ${x.speedup.toFixed(2)}x, size ${x.sizeRatio.toFixed(2)}x, accuracy share ${(x.accuracyShare * 100).toFixed(2)} %, energy ${x.energyRatio.toFixed(1)}x\n` +
-      `cascade band ${r.cascade.band ? `[${r.cascade.band.join(", ")}]` : "none"}: fallback ${(r.cascade.fallbackRate * 100).toFixed(2)} %, ACER ${(r.cascade.acer * 100).toFixed(2)} %\n` +
+      (r.cascade.band
+        ? `cascade band [${r.cascade.band.map((v) => v.toFixed(4)).join(", ")}]: fallback ${(r.cascade.fallbackRate * 100).toFixed(2)} %, ACER ${(r.cascade.acer * 100).toFixed(2)} %\n`
+        : `cascade: no band (${r.cascade.reason})\n`) +
       `reports in ${o.outDir}\n`,
   );
 }

@@ -18,7 +18,14 @@ describe("parseEdgeBenchText", () => {
     const r = parseEdgeBenchText(sample, { student: "student-int8", teacher: "teacher-fp32" }, "x.txt");
     expect(r.models).toEqual({ "student-int8": { p50: 2, p95: 3, runs: 500 }, "teacher-fp32": { p50: 21, p95: 24, runs: 500 } });
     expect(r.other["end to end (client, HTTP)"]).toEqual({ p50: 4.1, p95: 6.2, runs: 500 });
-    expect(Object.keys(r.other)).toEqual(["end to end (client, HTTP)", "HTTP baseline (GET /v1/models)", "in Worker decode", "in Worker total"]);
+    expect(Object.keys(r.other)).toEqual([
+      "end to end (client, HTTP)",
+      "HTTP baseline (GET /v1/models)",
+      "in Worker decode",
+      "in Worker student",
+      "in Worker teacher",
+      "in Worker total",
+    ]);
     expect(r.runtime).toBe("wrangler dev, workerd, linux, 2 CPUs");
     expect(r.note).toContain("128x128 JPEG face crop (q90), 4321 bytes");
   });

@@ -42,7 +42,7 @@ export function parseEdgeBenchText(text: string, roles: { student: string; teach
     const role = /^in Worker (student|teacher)$/.exec(label)?.[1];
     if (role === "student") models[roles.student] = stat;
     else if (role === "teacher" && roles.teacher) models[roles.teacher] = stat;
-    else other[label] = stat;
+    other[label] = stat;
   }
   const head = text.split(/\r?\n/).find((l) => l.startsWith("fas-edge bench")) ?? "workerd (wrangler dev)";
   return {

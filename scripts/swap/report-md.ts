@@ -52,7 +52,7 @@ export function renderMarkdown(r: SwapReport): string {
   out.push("");
   out.push(
     table(
-      ["model", "dtype", "input", "params", "MACs", "ONNX bytes", "gzip", "p50 ms", "p95 ms", "fps (1 core)", "workerd p50 / p95 ms", "ort-node native p50 / p95 ms", "energy analytical mJ", "energy CPU-time mJ", "ACER", "AUC"],
+      ["model", "dtype", "input", "params", "MACs", "ONNX bytes", "gzip", "wasm p50 ms", "wasm p95 ms", "fps (1 core)", "workerd p50 / p95 ms", "ort-node native p50 / p95 ms", "energy analytical mJ", "energy CPU-time mJ", "ACER", "AUC"],
       ids.map((id) => {
         const v = m[id]!;
         return [
@@ -210,6 +210,8 @@ export function renderMarkdown(r: SwapReport): string {
     );
     out.push("");
   }
+  const la = rt.loadAverage1m as { beforeBench: number; afterBench: number; note: string } | undefined;
+  if (la) out.push(`Machine load (1-minute load average on ${String(rt.logicalCores)} cores): ${num(la.beforeBench, 2)} before the benchmark, ${num(la.afterBench, 2)} after; ${la.note}.\n`);
   out.push(`Timing: ${String(rt.timing)}. Input: ${String(rt.input)}. Benchmark wall time ${num(rt.benchSeconds as number, 1)} s.`);
   out.push("");
   const wd = rt.workerd as Record<string, unknown> | undefined;

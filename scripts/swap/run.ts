@@ -3,7 +3,7 @@
 
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, platform, release } from "node:os";
+import { cpus, loadavg, platform, release } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { ManifestSchema, type Preprocess } from "../../src/models/manifest-schema";
@@ -353,6 +353,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   // speed
   o.log(`benchmark: ${models.length} models interleaved, ${o.warmup} warm-up + ${o.runs} timed runs each`);
   const benchStart = performance.now();
+  const loadBefore = loadavg()[0]!;
   const targets: BenchTarget[] = models.map((m) => {
     const [h, w] = m.preprocess.size;
     const feeds = { [m.inputName]: new ort.Tensor("float32", benchFrame.get(m.id)!, [1, 3, h, w]) };
@@ -375,6 +376,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
     { warmup: o.warmup, runs: o.runs, onRound: (r) => (r + 1) % 100 === 0 && o.log(`  round ${r + 1}/${o.runs}`) },
   );
   const benchSeconds = (performance.now() - benchStart) / 1000;
+  const loadAfter = loadavg()[0]!;
 
   if (o.runEdge) {
     o.edgeBench = join(o.outDir, "edge-bench.txt");
@@ -524,6 +526,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
       timedRuns: o.runs,
       interleaved: true,
       benchSeconds,
+      loadAverage1m: { beforeBench: loadBefore, afterBench: loadAfter, note: "other work on the machine stretches every figure alike; ratios from the same interleaved run are the robust numbers" },
       timing: "performance.now() around session.run(); CPU time from process.cpuUsage(); decoding and preprocessing not included (see frontEndMs)",
       frontEndMs: {
         note: "median per frame over the evaluated frames, same process, src/image + src/preprocess",
