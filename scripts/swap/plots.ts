@@ -212,6 +212,7 @@ export function cascadePlot(r: SwapReport): string {
     body.push(`<circle cx="${f(x)}" cy="${f(y)}" r="6" fill="none" stroke="#000" stroke-width="2"/>`);
     body.push(text(x + 9, y - 8, `chosen [${c.band.map((v) => Number(v.toPrecision(4))).join(", ")}]: ${c.meanLatencyMs.toFixed(2)} ms mean`, `font-weight="bold"`));
   }
+  if (!c.band) body.push(text(x0 + 10, y0 + 14, "no band meets both targets on val: none chosen", `font-weight="bold" fill="#d62728"`));
   body.push(
     text(W / 2, 36, `each dot: one uncertainty band [lo, hi]; mean latency = student p50 + fallback x teacher p50`, `text-anchor="middle" fill="#555"`),
   );
