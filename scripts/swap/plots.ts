@@ -131,13 +131,16 @@ export function rocPlot(r: SwapReport): string {
   const ax = logAxis(0.001, 1, x0, x1, (v) => `${Number((v * 100).toPrecision(2))}%`);
   const ay = linear(0, 1, y1, y0, 5, (v) => `${Math.round(v * 100)}%`);
   const body = [...xAxis(ax, y1, x0, x1, "APCER, attacks pooled (log scale; 0 drawn at 0.1 %)", y0), ...yAxis(ay, x0, y1, y0, "1 - BPCER", x1)];
+  const nCurves = Object.keys(r.roc).length;
+  const legend = [`<rect x="${x1 - 336}" y="${y1 - 20 - (nCurves - 1) * 15}" width="332" height="${nCurves * 15 + 8}" fill="#fff" fill-opacity="0.85" stroke="#ccc"/>`];
   Object.entries(r.roc).forEach(([id, pts], i) => {
     const d = pts.map(([a, b], k) => `${k ? "L" : "M"}${f(ax.map(Math.max(a, 0.001)))},${f(ay.map(b))}`).join("");
     body.push(`<path d="${d}" fill="none" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="1.6"/>`);
     const m = r.models[id]!;
-    body.push(`<rect x="${x1 - 330}" y="${y1 - 14 - i * 15}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/>`);
-    body.push(text(x1 - 315, y1 - 5 - i * 15, `${id}  AUC ${m.auc.toFixed(4)}  EER ${(m.eer * 100).toFixed(2)}%`));
+    legend.push(`<rect x="${x1 - 330}" y="${y1 - 14 - i * 15}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/>`);
+    legend.push(text(x1 - 315, y1 - 5 - i * 15, `${id}  AUC ${m.auc.toFixed(4)}  EER ${(m.eer * 100).toFixed(2)}%`));
   });
+  body.push(...legend);
   return doc(W, H, "ROC, test split", body);
 }
 
