@@ -16,7 +16,7 @@
 //   --write-band        write the chosen cascade band into models/manifest.json
 //   --smoke             tiny run for tests: the tiny dataset (data/synthetic-tiny, else generated
 //                       into a temp folder), 30 frames per split, 3 warm-up + 10 timed runs,
-//                       no human-models peer, no onnxruntime-node or workerd columns, output in a temp
+//                       no human-models peer, no onnxruntime-node, workerd or cross-protocol runs, output in a temp
 //                       folder unless --out is given
 
 import { execFileSync } from "node:child_process";
@@ -35,6 +35,7 @@ function parse(argv: string[]): SwapOptions & { smoke: boolean } {
     o.human = false;
     o.native = false;
     o.workerd = false;
+    o.cross = false;
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
