@@ -23,8 +23,8 @@ source), <out>/attributes.csv, <out>/dataset.json and the JPEG frames under <out
 The same seed gives the same bytes, whatever the number of workers.
 """
 
-DEFAULT_TIME = ("about 450 CPU-seconds: ~4 min on 2 idle
-           cores with --workers 2 (13.6 min measured while other jobs shared the 2 cores)")
+DEFAULT_TIME = ("about 450 CPU-seconds: ~4 min on 2 idle\n"
+                "           cores with --workers 2 (13.6 min measured while other jobs shared the 2 cores)")
 
 FIELD_HELP = {
     "subjects_train": "identities in the training split",
