@@ -13,8 +13,9 @@ export default defineConfig({
           isolate: false,
           // scores the golden frame in a second workerd process, for the cross-isolate determinism test
           globalSetup: ["./test/global-setup.ts"],
-          // the first request of an isolate initialises onnxruntime; on a busy 2-core machine that can take seconds
-          testTimeout: 60_000,
+          // the first request imports the Worker (a 14 MB wasm module) and starts onnxruntime: on a busy
+          // 2-core machine that has taken up to a minute
+          testTimeout: 180_000,
         },
       },
       {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { LivenessResponseSchema } from "../src/schemas/liveness";
 import { ProblemSchema } from "../src/schemas/problem";
 import { golden, goldenImage, goldenMeta } from "./helpers/golden";
-import { jpegHeaderOnly, jpegOf, png, pngHeaderOnly } from "./helpers/images";
+import { jpegHeaderOnly, jpegOf, png, pngHeaderOnly, pngZlibBomb } from "./helpers/images";
 import { post, postForm, worker } from "./helpers/worker";
 
 async function ok(response: Response) {
@@ -134,6 +134,11 @@ describe("POST /v1/liveness: bad input never gets a decision", () => {
   it("422 for decompression bombs, judged from the header before decoding", async () => {
     await problem(await post(pngHeaderOnly(30_000, 30_000), "image/png"), 422, "image-too-large");
     await problem(await post(jpegHeaderOnly(65_000, 65_000), "image/jpeg"), 422, "image-too-large");
+  });
+
+  it("422 for a PNG whose small header hides a zlib bomb", async () => {
+    const p = await problem(await post(await pngZlibBomb(64, 64, 32 * 1024 * 1024), "image/png"), 422, "image-too-large");
+    expect(p.detail).toContain("inflates");
   });
 
   it("400 for malformed meta", async () => {

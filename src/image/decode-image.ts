@@ -1,6 +1,7 @@
 import { decodeJpeg } from "./decode-jpeg";
 import { decodePng } from "./decode-png";
 import { ImageHeaderError, readImageHeader, type ImageHeader } from "./image-header";
+import { inflatesWithin, maxInflatedBytes } from "./png-inflate-guard";
 import type { RgbImage } from "./rgb-image";
 
 export interface ImageLimits {
@@ -56,7 +57,25 @@ export function inspectImage(bytes: Uint8Array, limits: ImageLimits): ImageHeade
   return header;
 }
 
-/** Decodes an image whose header `inspectImage` accepted, to 8-bit RGB. */
+/**
+ * For a PNG, checks that its compressed pixel data inflates to no more than its header allows
+ * (zlib bombs), without keeping the inflated bytes. JPEGs need no such step: jpeg-js allocates
+ * by the frame header's dimensions and is given a memory ceiling.
+ */
+export async function checkCompressedData(bytes: Uint8Array, header: ImageHeader): Promise<void> {
+  if (header.format !== "png") return;
+  const limit = maxInflatedBytes(bytes);
+  if (!(await inflatesWithin(bytes, limit))) {
+    throw new ImageRejectedError({
+      kind: "too-large",
+      detail: `PNG pixel data inflates past the ${limit} bytes its ${header.width}x${header.height} header allows`,
+      width: header.width,
+      height: header.height,
+    });
+  }
+}
+
+/** Decodes an image whose header `inspectImage` (and, for untrusted PNGs, `checkCompressedData`) accepted, to 8-bit RGB. */
 export function decodeInspected(bytes: Uint8Array, header: ImageHeader): RgbImage {
   const { width, height } = header;
   try {
@@ -72,7 +91,7 @@ export function decodeInspected(bytes: Uint8Array, header: ImageHeader): RgbImag
   }
 }
 
-/** inspectImage, then decodeInspected. */
+/** inspectImage, then decodeInspected: for images the caller trusts (fixtures, benchmarks). */
 export function decodeImage(bytes: Uint8Array, limits: ImageLimits): { image: RgbImage; header: ImageHeader } {
   const header = inspectImage(bytes, limits);
   return { image: decodeInspected(bytes, header), header };

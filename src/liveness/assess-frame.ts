@@ -1,6 +1,6 @@
 import type { LivenessInput } from "../http/liveness-request";
 import { ProblemError } from "../http/problem";
-import { decodeInspected, inspectImage, type ImageLimits } from "../image/decode-image";
+import { checkCompressedData, decodeInspected, inspectImage, type ImageLimits } from "../image/decode-image";
 import type { ModelRegistry } from "../models/model-registry";
 import { publicModelId } from "../models/manifest-schema";
 import { boxInsideImage } from "../preprocess/crop";
@@ -40,6 +40,7 @@ export async function assessFrame(input: LivenessInput, registry: ModelRegistry,
       detail: `box [${input.box.join(", ")}] does not lie inside the ${header.width}x${header.height} frame`,
     });
   }
+  await checkCompressedData(input.image, header);
   const image = decodeInspected(input.image, header);
   const decoded = performance.now();
 

@@ -54,3 +54,24 @@ export function jpegHeaderOnly(width: number, height: number, options: { prefix?
     0xff, 0xd9,
   ]);
 }
+
+/** A valid-looking width x height RGB PNG whose IDAT stream inflates to `inflated` zero bytes. */
+export async function pngZlibBomb(width: number, height: number, inflated: number): Promise<Uint8Array> {
+  const chunk = new Uint8Array(1 << 20);
+  let left = inflated;
+  const source = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const n = Math.min(left, chunk.length);
+      left -= n;
+      controller.enqueue(chunk.subarray(0, n));
+      if (left === 0) controller.close();
+    },
+  });
+  const zeros = source.pipeThrough(new CompressionStream("deflate"));
+  const idat = new Uint8Array(await new Response(zeros).arrayBuffer());
+  const head = pngHeaderOnly(width, height);
+  const ihdrEnd = 8 + 25;
+  const u32 = (v: number) => [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
+  const iend = [...u32(0), 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
+  return Uint8Array.from([...head.subarray(0, ihdrEnd), ...u32(idat.length), 0x49, 0x44, 0x41, 0x54, ...idat, 0, 0, 0, 0, ...iend]);
+}
