@@ -36,7 +36,7 @@ class CrossSpec:
 
     enabled: bool = True  # run the protocol (its models are evaluated, not shipped)
     holdout: Tuple[str, ...] = ("printer_b", "screen_b", "mask_b")  # instruments never seen in training or validation
-    epoch_scale: float = 0.5  # epochs of each cross-protocol stage = ceil(scale x the shipped stage's epochs)
+    epoch_scale: float = 0.4  # epochs and time budget of each cross-protocol training stage = scale x the shipped stage's
 
 
 @dataclass
@@ -47,16 +47,16 @@ class PipelineConfig:
     quick: bool = False  # smoke-test sizes (models are marked "quick" in the manifest)
     data: DataSpec = field(default_factory=DataSpec)
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
-    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    augment: AugmentConfig = field(default_factory=lambda: AugmentConfig(views=2))
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
-    teacher_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=6, lr=1.5e-3, batch_size=64))
+    teacher_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=8, lr=2e-3, batch_size=64, val_frames=512, max_wall_s=840))
     student: StudentConfig = field(default_factory=StudentConfig)
-    student_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=10, lr=3e-3, batch_size=64))
+    student_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=20, lr=3e-3, batch_size=64, max_wall_s=200))
     kd: KDConfig = field(default_factory=KDConfig)
     quant: QuantConfig = field(default_factory=QuantConfig)
     peer: bool = True  # also train the MiniFASNetV2-class peer (no distillation)
     peer_net: MiniFASNetV2Config = field(default_factory=MiniFASNetV2Config)
-    peer_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=8, lr=3e-3, batch_size=64))
+    peer_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=8, lr=3e-3, batch_size=64, val_frames=512, max_wall_s=150))
     cross: CrossSpec = field(default_factory=CrossSpec)
     band_max_fallback: float = 0.10  # uncertainty band: at most this share of val frames go to the teacher
     band_acer_margin: float = 0.002  # ... while the cascade's val ACER stays within teacher ACER + this

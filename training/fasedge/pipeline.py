@@ -56,10 +56,12 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def git_commit() -> str:
+def git_commit(*paths: str) -> str:
+    """HEAD, with "-dirty" when the code under ``paths`` has uncommitted changes."""
+    paths = paths or ("training/fasedge", "scripts/ort-infer.mjs")
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "training/fasedge", "scripts/ort-infer.mjs"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", *paths], cwd=REPO, capture_output=True, text=True).stdout.strip()
         return head + ("-dirty" if dirty else "")
     except Exception:
         return "unknown"
@@ -103,7 +105,7 @@ class Runner:
 
 
 def scaled(tc: TrainConfig, scale: float) -> TrainConfig:
-    return dataclasses.replace(tc, epochs=max(1, int(math.ceil(tc.epochs * scale))))
+    return dataclasses.replace(tc, epochs=max(1, int(math.ceil(tc.epochs * scale))), max_wall_s=tc.max_wall_s * scale)
 
 
 def exact_inputs(rows: List[dict], root: Path, idx: np.ndarray, pcfg) -> np.ndarray:
@@ -160,7 +162,9 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
     def st_data(d: Path) -> dict:
         if cfg.data.manifest:
             csv = Path(cfg.data.manifest)
-            meta = {"source": "manifest", "manifest": str(csv)}
+            meta_path = csv.parent / "dataset.json"  # written by fasedge.data next to a generated manifest
+            meta = json.loads(meta_path.read_text()) if meta_path.exists() else {"source": "manifest", "manifest": str(csv)}
+            return {"manifest": str(csv.resolve()), "dataset": meta}
         else:
             from .data import generate_dataset
 
@@ -181,7 +185,7 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
 
             csv = generate_dataset(out, seed=cfg.data.seed, preset=cfg.data.preset, workers=cfg.data.workers, progress=progress)
             meta = json.loads((out / "dataset.json").read_text())
-        return {"manifest": str(Path(csv).resolve()), "dataset": meta}
+        return {"manifest": str(Path(csv).resolve()), "dataset": meta, "generatorCommit": git_commit("training/fasedge/data")}
 
     data_info = R.stage("data", st_data)
     csv_path = Path(data_info["manifest"])

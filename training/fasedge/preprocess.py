@@ -96,8 +96,9 @@ def resize_triangle(img: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     src = img.astype(np.float64, copy=False)
     wy = triangle_weights(src.shape[0], int(size[0]))
     wx = triangle_weights(src.shape[1], int(size[1]))
-    tmp = np.einsum("oi,ijc->ojc", wy, src, optimize=True)
-    return np.einsum("pj,ojc->opc", wx, tmp, optimize=True)
+    h, w, c = src.shape
+    tmp = (wy @ src.reshape(h, w * c)).reshape(-1, w, c)  # rows (vertical) first
+    return np.matmul(wx[None], tmp)  # then columns: out[o, p, c] = sum_j wx[p, j] * tmp[o, j, c]
 
 
 def crop_resize(img: np.ndarray, box: Optional[Sequence[float]], cfg: PreprocessConfig) -> np.ndarray:

@@ -19,9 +19,9 @@ class MiniFASNetV2Config:
 
     stem: int = 32  # stride-2 3x3 conv (80 -> 40) followed by a 3x3 depthwise conv
     # stages as (expanded channels of the down-sampling block, out channels, residual blocks, expanded channels inside residual blocks)
-    stages: Tuple[Tuple[int, int, int, int], ...] = ((96, 64, 4, 96), (144, 96, 6, 160), (192, 128, 2, 192))
+    stages: Tuple[Tuple[int, int, int, int], ...] = ((96, 64, 4, 96), (144, 96, 6, 128), (192, 112, 2, 128))
     embedding: int = 128  # embedding size after the global depthwise conv
-    head: int = 512  # 1x1 conv channels before the 5x5 global depthwise conv
+    head: int = 448  # 1x1 conv channels before the 5x5 global depthwise conv
     dropout: float = 0.2  # dropout before the classifier
     num_classes: int = 2  # logits: index 0 attack, index 1 bona fide
 

@@ -1,0 +1,39 @@
+"""ISO/IEC 30107-3 metrics on small hand-checked examples."""
+import numpy as np
+import pytest
+
+from fasedge.metrics import choose_threshold, eer, evaluate, rates, roc_auc
+
+
+def test_apcer_is_max_over_species_and_acer_the_mean():
+    scores = np.array([0.9, 0.8, 0.3, 0.7, 0.1, 0.2, 0.6, 0.05])
+    bona = np.array([1, 1, 1, 0, 0, 0, 0, 0], bool)
+    species = np.array(["bonafide"] * 3 + ["print", "print", "replay", "replay", "mask"])
+    r = rates(scores, bona, species, 0.5)
+    assert r["apcerPerSpecies"] == {"mask": 0.0, "print": 0.5, "replay": 0.5}
+    assert r["apcer"] == 0.5 and r["bpcer"] == pytest.approx(1 / 3)
+    assert r["acer"] == pytest.approx((0.5 + 1 / 3) / 2)
+
+
+def test_auc_counts_ties_half():
+    bona = np.array([1, 1, 0, 0], bool)
+    assert roc_auc(np.array([0.9, 0.8, 0.1, 0.2]), bona) == 1.0
+    assert roc_auc(np.array([0.5, 0.5, 0.5, 0.5]), bona) == 0.5
+    assert roc_auc(np.array([0.9, 0.2, 0.2, 0.1]), bona) == pytest.approx(0.875)
+
+
+def test_threshold_is_middle_of_the_widest_run_of_optimal_candidates():
+    scores = np.array([0.9, 0.7, 0.2, 0.1])
+    bona = np.array([1, 1, 0, 0], bool)
+    sp = np.array(["bonafide", "bonafide", "print", "print"])
+    # candidates 0 .1 .15 .2 .45 .7 .8 .9 1+: ACER 0 at .45 and .7 (the run), middle .575
+    assert choose_threshold(scores, bona, sp) == pytest.approx(0.575)
+    assert eer(scores, bona) == 0.0
+
+
+def test_evaluate_reports_every_figure():
+    m = evaluate([0.9, 0.4, 0.6, 0.1], ["bonafide", "bonafide", "attack", "attack"], ["bonafide", "bonafide", "print", "mask"], 0.5)
+    assert m["bpcer"] == 0.5 and m["apcer"] == 1.0 and m["acer"] == 0.75
+    assert m["hter"] == pytest.approx((0.5 + 0.5) / 2)
+    for k in ("auc", "eer", "bpcer20", "bpcer100", "apcerPerSpecies", "n"):
+        assert k in m

@@ -1,0 +1,65 @@
+"""A tiny end-to-end run of the model factory: data -> teacher -> distilled student -> ablation ->
+peer -> int8 -> ONNX -> evaluation -> cross-instrument protocol -> manifest + golden fixture."""
+import json
+
+import numpy as np
+import onnx
+
+from fasedge import manifest as man
+from fasedge.config import CrossSpec, DataSpec, PipelineConfig
+from fasedge.dataset import AugmentConfig
+from fasedge.nets import MiniFASNetV2Config, StudentConfig, TeacherConfig
+from fasedge.pipeline import run
+from fasedge.quantize import QuantConfig
+from fasedge.train import TrainConfig
+
+
+def tiny_config(csv) -> PipelineConfig:
+    tc = TrainConfig(epochs=1, batch_size=16, lr=3e-3, threads=2)
+    return PipelineConfig(
+        name="e2e",
+        quick=True,
+        data=DataSpec(manifest=str(csv), workers=1),
+        augment=AugmentConfig(views=2),
+        teacher=TeacherConfig(stem=(8, 8), widths=(8, 16, 16, 16), depths=(1, 1, 1, 1)),
+        teacher_train=tc,
+        student=StudentConfig(stem=8, stages=((8, 0, 2), (16, 1, 2), (16, 0, 2)), head=32),
+        student_train=TrainConfig(epochs=2, batch_size=16, lr=3e-3, threads=2),
+        peer_net=MiniFASNetV2Config(stem=8, stages=((8, 8, 1, 8), (16, 16, 1, 16), (16, 16, 1, 16)), embedding=16, head=32),
+        peer_train=tc,
+        quant=QuantConfig(calib_frames=32),
+        cross=CrossSpec(enabled=True, epoch_scale=1.0),
+    )
+
+
+def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
+    models, runs = tmp_path / "models", tmp_path / "runs"
+    run(tiny_config(tiny_dataset), models, runs)
+    m = json.loads((models / "manifest.json").read_text())
+    assert man.validate(m, models) == []
+    assert set(m["models"]) == {"teacher-fp32", "student-fp32", "student-int8", "ablation-fp32", "peer-minifasnetv2-fp32"}
+    for e in m["models"].values():
+        onnx.checker.check_model(onnx.load(str(models / e["file"])))
+        assert e["provenance"]["quick"] is True
+        assert e["provenance"]["parityMaxAbsLogit"] is not None
+        assert 0.0 <= e["metrics"]["test"]["acer"] <= 1.0
+    for mid in ("teacher-fp32", "student-fp32", "student-int8", "ablation-fp32"):
+        cross = m["models"][mid]["metrics"]["crossInstrument"]
+        assert "printer_b" in cross["protocol"] and set(cross["apcerPerSpecies"]) <= {"print", "replay", "mask"}
+    assert m["models"]["student-fp32"]["provenance"]["config"]["kd"]["temperature"] > 0
+    assert m["models"]["student-int8"]["dtype"] == "int8"
+    assert set(m["pipeline"]["wallTimeByStageS"]) >= {"data", "cache", "teacher", "kd-cache", "student", "ablation", "peer", "quantize", "export", "evaluate", "cross-teacher", "release"}
+    g = json.loads((models / "golden" / "golden.json").read_text())
+    assert set(g["models"]) == set(m["models"])
+    x = np.fromfile(models / "golden" / g["models"]["student-int8"]["input"], dtype="<f4")
+    assert x.size == 3 * 80 * 80
+    # ablation and distilled student train from the same seed: the teacher term must change the weights
+    ab = (models / "ablation-fp32.onnx").read_bytes()
+    assert ab != (models / "student-fp32.onnx").read_bytes()
+    # a second run finds every stage done and leaves the release untouched
+    before = (models / "manifest.json").read_text()
+    capsys.readouterr()
+    run(tiny_config(tiny_dataset), models, runs)
+    out = capsys.readouterr().out
+    assert "[teacher] done earlier" in out and "[release] done earlier" in out
+    assert (models / "manifest.json").read_text() == before
