@@ -12,7 +12,7 @@ export interface ServiceConfig {
 
 export const DEFAULT_CONFIG: ServiceConfig = {
   maxBodyBytes: 2 * 1024 * 1024,
-  maxImagePixels: 2 * 1024 * 1024,
+  maxImagePixels: 1024 * 1024,
   minImageSide: 32,
   fallbackRegion: "local",
 };

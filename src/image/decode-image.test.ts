@@ -55,6 +55,11 @@ describe("decodeImage: JPEG", () => {
     expect([image.width, image.height, image.data.length]).toEqual([128, 96, 128 * 96 * 3]);
   });
 
+  it("decodes a 4:4:4 JPEG at the default pixel limit within jpeg-js's memory ceiling", () => {
+    const { image } = decodeImage(jpegOf(1024, 1024), { minSide: 32, maxPixels: 1024 * 1024 });
+    expect(image.data.length).toBe(1024 * 1024 * 3);
+  });
+
   it("rejects a truncated JPEG as undecodable", async () => {
     const bytes = await goldenImage("jpeg");
     expect(rejection(() => decodeImage(bytes.subarray(0, Math.floor(bytes.length * 0.6)), limits)).kind).toBe("undecodable");

@@ -97,7 +97,10 @@ export function decodeImage(bytes: Uint8Array, limits: ImageLimits): { image: Rg
   return { image: decodeInspected(bytes, header), header };
 }
 
-/** Memory jpeg-js may allocate for an image of `pixels`: coefficient blocks, planes and output. */
+/**
+ * Memory jpeg-js may allocate for an image of `pixels`: 4 bytes per DCT coefficient and 1 per
+ * plane sample for up to three full-resolution components (4:4:4), 3 for the output, plus tables.
+ */
 function memoryBudgetMiB(pixels: number): number {
-  return Math.ceil((pixels * 12) / (1024 * 1024)) + 16;
+  return Math.ceil((pixels * 18) / (1024 * 1024)) + 8;
 }
