@@ -14,9 +14,10 @@ from .common import ConvBNAct
 class TeacherConfig:
     """Hyper-parameters of the teacher network (saved in checkpoints and the manifest)."""
 
-    stem: Tuple[int, ...] = (32, 48)  # stem convolutions; the first at stride 1, the second at stride 2
-    widths: Tuple[int, ...] = (48, 96, 160, 256)  # channels of the four stages (each stage but the first halves H, W)
-    depths: Tuple[int, ...] = (0, 2, 2, 1)  # basic residual blocks per stage (none at 40x40, where a block costs the most MACs)
+    stem: Tuple[int, ...] = (32, 64)  # channels of the stem's 3x3 convolutions
+    stem_strides: Tuple[int, ...] = (2, 2)  # their strides (80x80 -> 40x40 -> 20x20)
+    widths: Tuple[int, ...] = (64, 128, 224)  # channels of the stages (each stage but the first halves H, W)
+    depths: Tuple[int, ...] = (1, 2, 2)  # basic residual blocks per stage
     dropout: float = 0.2  # dropout before the classifier
     num_classes: int = 2  # logits: index 0 attack, index 1 bona fide
 
@@ -40,10 +41,8 @@ class Teacher(nn.Module):
     def __init__(self, cfg: TeacherConfig = TeacherConfig()):
         super().__init__()
         self.cfg = cfg
-        stem = [ConvBNAct(3, cfg.stem[0], 3, 1)]
-        for cin, cout in zip(cfg.stem[:-1], cfg.stem[1:]):
-            stem.append(ConvBNAct(cin, cout, 3, 2))
-        self.stem = nn.Sequential(*stem)
+        chans = (3, *cfg.stem)
+        self.stem = nn.Sequential(*[ConvBNAct(cin, cout, 3, st) for cin, cout, st in zip(chans[:-1], chans[1:], cfg.stem_strides)])
         blocks = []
         cin = cfg.stem[-1]
         for i, (w, d) in enumerate(zip(cfg.widths, cfg.depths)):
