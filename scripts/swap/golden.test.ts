@@ -6,7 +6,7 @@ import { preprocess } from "../../src/preprocess/preprocess";
 import type { FaceBox } from "../../src/preprocess/crop";
 import { loadImage } from "./dataset";
 import { createSession, ort } from "./ort-node";
-import { scoreFrom } from "./run";
+import { scoreFrom } from "./score";
 
 const GOLDEN = "models/golden/golden.json";
 const ready = existsSync(GOLDEN) && existsSync("models/manifest.json");

@@ -1,10 +1,12 @@
 // `npm run swap`: evaluates and benchmarks every model in models/manifest.json (plus peers) with
 // onnxruntime-web's wasm backend in one Node process and writes reports/swap.{json,md} and plots.
 
+import { fork } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release } from "node:os";
 import { join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { ManifestSchema, type Preprocess } from "../../src/models/manifest-schema";
 import { preprocess } from "../../src/preprocess/preprocess";
@@ -12,14 +14,16 @@ import { ensureHumanAntispoof, HUMAN_PEER_ID } from "../peers/human-antispoof";
 import { runReference } from "../peers/tfjs-reference";
 import { benchmark, type BenchTarget, type LatencyStats } from "./bench";
 import { bandGrid, chooseBand, evaluateBand, type CascadePoint, type PairedScore } from "./cascade";
-import { crossFrame, findCrossRun, type CrossRun } from "./cross";
+import { findCrossRun, type CrossRun } from "./cross";
 import { loadImage, readManifestCsv, subsample, type Sample } from "./dataset";
 import { readEdgeBench, runEdgeBench, type EdgeBench } from "./edge-bench";
-import { quantile, rocCurve, summarize, thresholdFromVal, type AccuracySummary, type Scored } from "./metrics";
+import { quantile, rocCurve, summarize, thresholdFromVal, type AccuracySummary } from "./metrics";
 import { loadOrtNode, type NativeSession } from "./ort-native";
 import { createSession, ort, ortVersion } from "./ort-node";
 import { benchWorkerd, type WorkerdTiming } from "./workerd-bench";
 import { estimateEnergy, POWER_CONSTANTS, type EnergyEstimate } from "./power";
+import { scoreFrames, scoreFrom, type ScoredSample, type ScoreResult, type ScoringModel } from "./score";
+import type { WorkerRequest } from "./score-worker";
 import { writePlots } from "./plots";
 import { renderMarkdown } from "./report-md";
 
@@ -40,6 +44,8 @@ export interface SwapOptions {
   edgeBench?: string | undefined;
   /** run `npm run bench:edge` first and read its output */
   runEdge: boolean;
+  /** processes that score the frames (the benchmark always runs in this one process) */
+  jobs: number;
   /** score the factory's cross-instrument models (found under runs/ by the shipped student's hash, or crossRun) */
   cross: boolean;
   crossRun?: string | undefined;
@@ -73,24 +79,13 @@ export interface EvaluatedModel {
   firstRunMs: number;
   inputName: string;
   outputName: string;
-  /** scored only on the frames this accepts (cross-protocol models); not benchmarked */
-  frameFilter?: (s: Sample) => boolean;
+  /** cross-protocol models: scored only on crossFrame(sample, holdout); not benchmarked */
+  holdout?: string[] | undefined;
 }
 
-interface ScoredSample extends Scored {
-  instrument: string;
-  split: string;
-}
 
 const sha256 = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 
-export function scoreFrom(logits: Float32Array, bonafideIndex: number): number {
-  let m = Number.NEGATIVE_INFINITY;
-  for (const v of logits) m = Math.max(m, v);
-  let sum = 0;
-  for (const v of logits) sum += Math.exp(v - m);
-  return Math.exp(logits[bonafideIndex]! - m) / sum;
-}
 
 function describeTraining(role: string, provenance: Record<string, unknown> | undefined): string {
   const data = typeof provenance?.data === "string" ? provenance.data : "unknown (no provenance.data in the manifest)";
@@ -177,50 +172,66 @@ async function loadModels(o: SwapOptions): Promise<{ models: EvaluatedModel[]; m
   return { models, manifest, manifestPath };
 }
 
-const preprocessKey = (p: Preprocess): string => JSON.stringify(p);
-
 interface PipelineTimes {
   decodeMs: number[];
-  preprocessMs: Map<string, number[]>;
+  preprocessMs: Record<string, number[]>;
 }
 
-async function scoreAll(
-  models: EvaluatedModel[],
-  samples: Sample[],
-  log: (s: string) => void,
-): Promise<{ scores: Map<string, ScoredSample[]>; benchFrame: Map<string, Float32Array>; times: PipelineTimes }> {
-  const scores = new Map<string, ScoredSample[]>(models.map((m) => [m.id, []]));
-  const benchFrame = new Map<string, Float32Array>();
-  const times: PipelineTimes = { decodeMs: [], preprocessMs: new Map() };
+const toScoring = (m: EvaluatedModel): ScoringModel => ({
+  id: m.id,
+  preprocess: m.preprocess,
+  bonafideIndex: m.bonafideIndex,
+  inputName: m.inputName,
+  outputName: m.outputName,
+  holdout: m.holdout,
+  run: (feeds) => m.session.run(feeds),
+});
+
+/** Scores every frame with every model, in this process or split across `jobs` child processes. */
+async function scoreAll(models: EvaluatedModel[], samples: Sample[], jobs: number, log: (s: string) => void): Promise<{ scores: Map<string, ScoredSample[]>; times: PipelineTimes }> {
+  const frames = samples.map((sample, index) => ({ sample, index }));
   const t0 = performance.now();
-  for (let i = 0; i < samples.length; i++) {
-    const s = samples[i]!;
-    const d0 = performance.now();
-    const image = loadImage(s.path);
-    times.decodeMs.push(performance.now() - d0);
-    const tensors = new Map<string, Float32Array>();
-    for (const m of models) {
-      if (m.frameFilter && !m.frameFilter(s)) continue;
-      const key = preprocessKey(m.preprocess);
-      let t = tensors.get(key);
-      if (!t) {
-        const p0 = performance.now();
-        t = preprocess(image, s.box, m.preprocess).tensor;
-        const ms = performance.now() - p0;
-        const label = `${m.preprocess.size[0]}x${m.preprocess.size[1]} crop x${m.preprocess.cropScale}`;
-        if (!times.preprocessMs.has(label)) times.preprocessMs.set(label, []);
-        times.preprocessMs.get(label)!.push(ms);
-        tensors.set(key, t);
-      }
-      const [h, w] = m.preprocess.size;
-      const out = await m.session.run({ [m.inputName]: new ort.Tensor("float32", t, [1, 3, h, w]) });
-      const logits = out[m.outputName]!.data as Float32Array;
-      scores.get(m.id)!.push({ score: scoreFrom(logits, m.bonafideIndex), label: s.label, species: s.species, instrument: s.instrument, split: s.split });
-      if (!m.frameFilter && !benchFrame.has(m.id) && s.split === "test" && s.label === "bonafide") benchFrame.set(m.id, t);
-    }
-    if ((i + 1) % 200 === 0) log(`scored ${i + 1}/${samples.length} frames (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  const report = (done: number): void => {
+    if (done % 200 === 0) log(`scored ${done}/${frames.length} frames (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  };
+  let parts: ScoreResult[];
+  if (jobs <= 1) parts = [await scoreFrames(models.map(toScoring), frames, report)];
+  else {
+    const done = new Array<number>(jobs).fill(0);
+    const worker = fileURLToPath(new URL("./score-worker.ts", import.meta.url));
+    parts = await Promise.all(
+      Array.from({ length: jobs }, (_, k) =>
+        new Promise<ScoreResult>((ok, fail) => {
+          const child = fork(worker, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+          const req: WorkerRequest = {
+            models: models.map((m) => ({ id: m.id, file: m.file, preprocess: m.preprocess, bonafideIndex: m.bonafideIndex, inputName: m.inputName, outputName: m.outputName, holdout: m.holdout })),
+            frames: frames.filter((f) => f.index % jobs === k),
+          };
+          child.on("message", (msg: { progress?: number; result?: ScoreResult; error?: string }) => {
+            if (msg.progress !== undefined) {
+              done[k] = msg.progress;
+              const total = done.reduce((a, v) => a + v, 0);
+              if (total % 200 < 100 / jobs + 1 && msg.progress % 100 === 0) log(`scored ~${total}/${frames.length} frames in ${jobs} processes (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+            } else if (msg.result) ok(msg.result);
+            else if (msg.error) fail(new Error(`score worker ${k}: ${msg.error}`));
+          });
+          child.on("exit", (code) => code !== 0 && fail(new Error(`score worker ${k} exited with ${String(code)}`)));
+          child.send(req);
+        }),
+      ),
+    );
   }
-  return { scores, benchFrame, times };
+  const scores = new Map<string, ScoredSample[]>(models.map((m) => [m.id, parts.flatMap((p) => p.scores[m.id] ?? []).sort((a, b) => a.index - b.index)]));
+  const preprocessMs: Record<string, number[]> = {};
+  for (const p of parts) for (const [k, v] of Object.entries(p.preprocessMs)) (preprocessMs[k] ??= []).push(...v);
+  return { scores, times: { decodeMs: parts.flatMap((p) => p.decodeMs), preprocessMs } };
+}
+
+/** The benchmark input of each model: the first bona fide test frame, through the service's preprocessing. */
+function benchFrames(models: EvaluatedModel[], test: Sample[]): Map<string, Float32Array> {
+  const s = test.find((x) => x.label === "bonafide") ?? test[0]!;
+  const image = loadImage(s.path);
+  return new Map(models.map((m) => [m.id, preprocess(image, s.box, m.preprocess).tensor]));
 }
 
 export interface ModelReport {
@@ -354,7 +365,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
         bytes: bytes.length,
         session: await createSession(bytes),
         modelBytes: bytes,
-        frameFilter: (s) => crossFrame(s, crossRun.holdout),
+        holdout: crossRun.holdout,
       });
     }
     o.log(`cross-instrument protocol: ${Object.keys(crossRun.files).join(", ")} from ${crossRun.runDir} (held out: ${crossRun.holdout.join(", ")})`);
@@ -371,7 +382,8 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   }
   o.log(`data: ${o.dataCsv}: ${val.length} val + ${test.length} test frames`);
 
-  const { scores, benchFrame, times } = await scoreAll([...models, ...crossModels], [...val, ...test], o.log);
+  const { scores, times } = await scoreAll([...models, ...crossModels], [...val, ...test], o.jobs, o.log);
+  const benchFrame = benchFrames(models, test);
   const med = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5);
   const valScores = new Map([...scores].map(([id, xs]) => [id, xs.filter((x) => x.split === "val")]));
   const testScores = new Map([...scores].map(([id, xs]) => [id, xs.filter((x) => x.split === "test")]));
@@ -559,7 +571,8 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
       frontEndMs: {
         note: "median per frame over the evaluated frames, same process, src/image + src/preprocess",
         decode: med(times.decodeMs),
-        preprocess: Object.fromEntries([...times.preprocessMs].map(([k, v]) => [k, med(v)])),
+        preprocess: Object.fromEntries(Object.entries(times.preprocessMs).map(([k, v]) => [k, med(v)])),
+        scoringProcesses: o.jobs,
       },
       input: "one bona fide test frame per model, preprocessed by src/preprocess (the service's code)",
       totalSeconds: (performance.now() - started) / 1000,
@@ -771,6 +784,7 @@ export function defaultOptions(): SwapOptions {
     runEdge: false,
     workerd: true,
     cross: true,
+    jobs: Math.max(1, Math.min(2, cpus().length)),
     native: true,
     nativeCacheDir: ".cache/ort-node",
     log: (line) => process.stderr.write(`swap: ${line}\n`),
