@@ -452,6 +452,7 @@ def main(argv=None) -> int:
     ap.add_argument("--name", default=None, help="run name (outputs in RUNS/NAME)")
     ap.add_argument("--runs", default="runs", help="folder of run outputs")
     ap.add_argument("--models", default="models", help="release folder (manifest.json, ONNX, golden/)")
+    ap.add_argument("--peer", action="store_true", help="also train the MiniFASNetV2-class peer")
     ap.add_argument("--no-peer", action="store_true", help="skip the MiniFASNetV2-class peer")
     ap.add_argument("--no-cross", action="store_true", help="skip the cross-instrument protocol")
     ap.add_argument("--teacher-epochs", type=int, default=None)
@@ -474,6 +475,8 @@ def main(argv=None) -> int:
         cfg.data.out = args.data_out
     if args.name:
         cfg.name = args.name
+    if args.peer:
+        cfg.peer = True
     if args.no_peer:
         cfg.peer = False
     if args.no_cross:
