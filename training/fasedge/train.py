@@ -40,7 +40,7 @@ class TrainConfig:
     max_train: int = 0  # use at most this many training frames (0 = all; sampled with `seed`)
     eval_batch: int = 256  # batch size of validation / scoring passes
     val_frames: int = 0  # per-epoch validation on at most this many val frames (fixed sample; 0 = all)
-    max_wall_s: float = 0.0  # if > 0: fewer epochs (never more than `epochs`) so training fits this many seconds, estimated from timed steps before training; the epochs run are recorded
+    max_wall_s: float = 0.0  # if > 0: the learning-rate schedule runs on max(step, wall-time) progress and training stops when this many seconds are spent (or after `epochs`); epochs and steps run are recorded
 
 
 def dist_info():
@@ -147,25 +147,19 @@ def train_model(
     steps_per_epoch = max(1, len(idx_all) // (per_rank * world))
     last = out_dir / "last.pt"
     epochs = tcfg.epochs
-    if last.exists():
-        epochs = torch.load(last, map_location="cpu").get("epochs_planned", epochs)
-    elif tcfg.max_wall_s > 0:
-        epochs = _fit_epochs(model, arch, train, idx_all, pcfg, per_rank, steps_per_epoch, tcfg, teacher_logits is not None, log)
-        if distributed:
-            t = torch.tensor([epochs])
-            torch.distributed.broadcast(t, 0)
-            epochs = int(t.item())
     total = steps_per_epoch * epochs
     warm = max(1, int(tcfg.warmup_epochs * steps_per_epoch))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: (s + 1) / warm if s < warm else 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, total - warm))))
 
-    start_epoch, history, best, elapsed = 0, [], None, 0.0
+    def lr_factor(step: int, progress: float) -> float:
+        """Linear warm-up, then cosine decay over `progress` (0..1: steps or wall-time budget)."""
+        return min(1.0, (step + 1) / warm) * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+    start_epoch, history, best, elapsed, step = 0, [], None, 0.0, 0
     if last.exists():
         ck = torch.load(last, map_location="cpu")
         model.load_state_dict(ck["state_dict"])
         opt.load_state_dict(ck["optimizer"])
-        sched.load_state_dict(ck["scheduler"])
-        start_epoch, history, best, elapsed = ck["epoch"], ck["history"], ck["best"], ck["elapsed"]
+        start_epoch, history, best, elapsed, step = ck["epoch"], ck["history"], ck["best"], ck["elapsed"], ck["step"]
         log(f"[{arch}] resuming at epoch {start_epoch + 1}")
     ddp_model = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
 
@@ -175,7 +169,12 @@ def train_model(
         val_sub = val.select(np.sort(np.random.default_rng(tcfg.seed + 1).choice(len(val), tcfg.val_frames, replace=False)))
     pixels = train.pixels
     labels = torch.from_numpy(train.label)
+    t_resume = time.time()
+    progress = 0.0
+    epochs_run = start_epoch
     for epoch in range(start_epoch, epochs):
+        if progress >= 1.0:
+            break
         t0 = time.time()
         ddp_model.train()
         rng = np.random.default_rng(tcfg.seed * 1000 + epoch)
@@ -208,13 +207,24 @@ def train_model(
                     loss = loss + kd.fourier_weight * F.mse_loss(aux, fourier_target(x, aux.shape[-1]))
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            progress = step / total
+            if tcfg.max_wall_s > 0:
+                progress = max(progress, (elapsed + time.time() - t_resume) / tcfg.max_wall_s)
+            if distributed:  # every process follows the slowest clock
+                pt = torch.tensor([progress])
+                torch.distributed.all_reduce(pt, op=torch.distributed.ReduceOp.MAX)
+                progress = float(pt.item())
+            for g in opt.param_groups:
+                g["lr"] = tcfg.lr * lr_factor(step, progress)
             opt.step()
-            sched.step()
+            step += 1
             tot_loss += float(loss) * len(b)
             n_seen += len(b)
+            if progress >= 1.0:
+                break
         train_time = time.time() - t0
-        elapsed += train_time
-        rec = {"epoch": epoch + 1, "loss": tot_loss / max(1, n_seen), "trainS": round(train_time, 1), "imgPerS": round(n_seen * world / max(train_time, 1e-9), 1)}
+        epochs_run = epoch + 1
+        rec = {"epoch": epoch + 1, "loss": tot_loss / max(1, n_seen), "trainS": round(train_time, 1), "imgPerS": round(n_seen * world / max(train_time, 1e-9), 1), "steps": step, "frames": n_seen * world, "partial": s + 1 < steps_per_epoch}
         if rank == 0:
             vm = val_metrics(model, val_sub, pcfg, tcfg.eval_batch) if len(val) else {"acer": 0.0, "nll": 0.0, "auc": float("nan")}
             rec.update({"valAcer": vm["acer"], "valAuc": vm["auc"], "valNll": vm["nll"]})
@@ -223,10 +233,11 @@ def train_model(
                 best = {"key": list(key), "epoch": epoch + 1}
                 torch.save(model.state_dict(), out_dir / "best.pt")
             history.append(rec)
-            log(f"[{arch}{' kd' if is_kd else ''}] epoch {epoch + 1}/{epochs} loss {rec['loss']:.4f} val ACER {vm['acer']:.4f} AUC {vm['auc']:.4f} NLL {vm['nll']:.4f} ({rec['imgPerS']} img/s, {train_time:.0f}s)")
-            torch.save({"state_dict": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "epoch": epoch + 1, "history": history, "best": best, "elapsed": elapsed, "epochs_planned": epochs}, last)
+            log(f"[{arch}{' kd' if is_kd else ''}] epoch {epoch + 1}/{epochs} loss {rec['loss']:.4f} val ACER {vm['acer']:.4f} AUC {vm['auc']:.4f} NLL {vm['nll']:.4f} ({rec['imgPerS']} img/s, {train_time:.0f}s, progress {progress:.2f})")
+            torch.save({"state_dict": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1, "history": history, "best": best, "elapsed": elapsed + time.time() - t_resume, "step": step}, last)
         if distributed:
             torch.distributed.barrier()
+    elapsed += time.time() - t_resume
 
     if rank == 0:
         state = torch.load(out_dir / "best.pt", map_location="cpu")
@@ -239,7 +250,8 @@ def train_model(
             "kd_config": asdict(kd) if kd is not None else None,
             "distilled": is_kd,
             "state_dict": state,
-            "epochs": epochs,
+            "epochs": epochs_run,
+            "steps": step,
             "best_epoch": best["epoch"],
             "history": history,
             "wall_time_s": round(elapsed, 1),
@@ -252,33 +264,6 @@ def train_model(
     if distributed:
         torch.distributed.barrier()
     return final
-
-
-def _fit_epochs(model, arch, train, idx_all, pcfg, per_rank, steps_per_epoch, tcfg, is_kd, log) -> int:
-    """Times a few training steps (then restores the weights) and returns how many epochs fit
-    ``tcfg.max_wall_s``, between 1 and ``tcfg.epochs``."""
-    import copy
-
-    state = copy.deepcopy(model.state_dict())
-    opt = torch.optim.AdamW(model.parameters(), lr=0.0)
-    rng = np.random.default_rng(0)
-    model.train()
-    n_steps, t0 = 6, 0.0
-    for i in range(n_steps + 1):
-        if i == 1:
-            t0 = time.time()
-        b = rng.choice(idx_all, per_rank)
-        x = to_input(augment(torch.from_numpy(train.pixels[b].astype(np.float32)), torch.from_numpy(draw_params(per_rank, AugmentConfig(), rng))), pcfg)
-        loss = F.cross_entropy(model(x), torch.from_numpy(train.label[b]))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    per_step = (time.time() - t0) / n_steps
-    model.load_state_dict(state)
-    epoch_s = per_step * steps_per_epoch * 1.08  # + validation and bookkeeping
-    fit = int(max(1, min(tcfg.epochs, tcfg.max_wall_s // max(epoch_s, 1e-6))))
-    log(f"[{arch}] ~{epoch_s:.0f}s per epoch measured; {fit} of {tcfg.epochs} epochs fit the {tcfg.max_wall_s:.0f}s budget")
-    return fit
 
 
 def load_model(path: Path | str) -> nn.Module:
