@@ -151,12 +151,16 @@ export function renderMarkdown(r: SwapReport): string {
           pct(v.acer),
           pct(v.intraApcerOnHeldOut),
           v.factoryAcer === null ? "-" : pct(v.factoryAcer),
-          `${v.nTest} / ${v.nVal}`,
+          `${Number.isFinite(v.nTest) ? v.nTest : "-"} / ${Number.isFinite(v.nVal) ? v.nVal : "-"}`,
         ]),
       ),
     );
     out.push("");
-    out.push("The cross twins are the factory's models trained without the held-out instruments (not shipped); they are scored here with the same runtime, preprocessing and threshold rule as the shipped models.");
+    out.push(
+      r.crossInstrument.source === "models/manifest.json"
+        ? "These figures are the factory's (Python, ONNX Runtime), copied from models/manifest.json: the cross-protocol ONNX files were not available to this run."
+        : "The cross twins are the factory's models trained without the held-out instruments (not shipped); they are scored here with the same runtime, preprocessing and threshold rule as the shipped models.",
+    );
     out.push("");
   }
   out.push("APCER per attack instrument (test split, intra models):");

@@ -781,14 +781,41 @@ function crossProtocol(
   valScores: Map<string, ScoredSample[]>,
   testScores: Map<string, ScoredSample[]>,
 ): { protocol: string; holdout: string[]; source: string | null; table: Record<string, CrossRow> } {
-  if (!run || !crossModels.length)
-    return {
-      protocol:
-        "not run: no cross-protocol models were found (runs/<name>/cross-export from the run that produced the shipped student); the per-instrument table is an intra breakdown, not a cross-instrument protocol",
-      holdout: [],
-      source: null,
-      table: {},
-    };
+  if (!run || !crossModels.length) {
+    // fall back to the factory's own figures in the manifest (computed in Python on the same data)
+    const table: Record<string, CrossRow> = {};
+    let protocol = "";
+    for (const [id, card] of Object.entries(manifest.models)) {
+      const f = (card.metrics as Record<string, Record<string, unknown>> | undefined)?.crossInstrument;
+      if (!f || typeof f.acer !== "number") continue;
+      protocol ||= String(f.protocol ?? "");
+      const n = (k: string): number => (typeof f[k] === "number" ? (f[k] as number) : Number.NaN);
+      table[id] = {
+        threshold: n("threshold"),
+        auc: n("auc"),
+        eer: n("eer"),
+        apcer: n("apcer"),
+        bpcer: n("bpcer"),
+        acer: n("acer"),
+        apcerBySpecies: (f.apcerPerSpecies ?? {}) as Record<string, number>,
+        apcerByInstrument: {},
+        nTest: n("n"),
+        nVal: Number.NaN,
+        intraApcerOnHeldOut: Number.NaN,
+        factoryAcer: n("acer"),
+        file: "(not found under runs/: figures from models/manifest.json metrics.crossInstrument, computed by the factory)",
+      };
+    }
+    return Object.keys(table).length
+      ? { protocol: `${protocol}; figures as computed by the model factory (training/fasedge, Python) and stored in models/manifest.json, because the cross-protocol ONNX files were not found under runs/`, holdout: [], source: "models/manifest.json", table }
+      : {
+          protocol:
+            "not run: no cross-protocol models were found (runs/<name>/cross-export from the run that produced the shipped student) and the manifest has no crossInstrument figures; the per-instrument table is an intra breakdown, not a cross-instrument protocol",
+          holdout: [],
+          source: null,
+          table: {},
+        };
+  }
   const table: Record<string, CrossRow> = {};
   for (const m of crossModels) {
     const id = m.id.replace(/^cross:/, "");
