@@ -1,0 +1,35 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
+import { readLivenessRequest } from "../http/liveness-request";
+import { ProblemError } from "../http/problem";
+import type { TeacherResponse } from "../schemas/teacher";
+import { scoreWithTeacher } from "../teacher/score-with-teacher";
+
+export const TEACHER_PATH = "/v1/liveness/teacher";
+
+/**
+ * POST /v1/liveness/teacher: one frame scored by the teacher alone. The edge reaches it through
+ * its TEACHER service binding (a separate invocation with its own CPU budget and memory).
+ */
+export const teacherRoutes = new Hono<AppEnv>()
+  .post(TEACHER_PATH, async (c) => {
+    const { registry, config } = c.get("services");
+    const input = await readLivenessRequest(c.req.raw, config.maxBodyBytes);
+    const result = await scoreWithTeacher(
+      input,
+      registry,
+      { minSide: config.minImageSide, maxPixels: config.maxImagePixels },
+      c.get("startedAt"),
+    );
+    const body: TeacherResponse = { requestId: c.get("requestId"), ...result };
+    c.header("cache-control", "no-store");
+    return c.json(body);
+  })
+  .all(TEACHER_PATH, () => {
+    throw new ProblemError(405, {
+      slug: "method-not-allowed",
+      title: "Method not allowed",
+      detail: `POST a frame to ${TEACHER_PATH}`,
+      headers: { allow: "POST" },
+    });
+  });
