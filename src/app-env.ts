@@ -3,6 +3,8 @@ import type { LivenessInput } from "./http/liveness-request";
 import type { TeacherVerdict } from "./liveness/cascade";
 import type { ModelRegistry } from "./models/model-registry";
 import type { LivenessEventSink } from "./telemetry/liveness-event";
+import type { ScoredLiveness } from "./telemetry/liveness-telemetry";
+import type { MergedRollups } from "./telemetry/rollup-reader";
 
 /** What every route gets from the app: the isolate's models, the configured limits and the optional parts. */
 export interface Services {
@@ -13,8 +15,15 @@ export interface Services {
    * fallback). Without it, or when it answers undefined, such frames are `uncertain`.
    */
   readonly teacher?: (input: LivenessInput) => Promise<TeacherVerdict | undefined>;
-  /** Telemetry: called once per answered liveness request, after the response. */
+  /**
+   * Telemetry: called once per POST /v1/liveness (refused requests included), after the response.
+   * A teacher that rejects (timeout, failure) leaves the frame `uncertain`; the event records why.
+   */
   readonly recordLiveness?: LivenessEventSink;
+  /** Reads the merged SWAP rollups of all isolates, for GET /v1/swap. */
+  readonly swap?: { read(): Promise<MergedRollups> };
+  /** Draw for shadow sampling, uniform in [0, 1); Math.random when absent. */
+  readonly random?: () => number;
 }
 
 export interface AppVariables {
@@ -22,6 +31,8 @@ export interface AppVariables {
   services: Services;
   /** performance.now() when the request reached the app. */
   startedAt: number;
+  /** Set by POST /v1/liveness once it has a decision: what the SWAP telemetry records about it. */
+  liveness?: ScoredLiveness;
 }
 
 export type AppEnv = { Bindings: Env; Variables: AppVariables };

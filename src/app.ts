@@ -6,6 +6,8 @@ import { problemResponse, problemType } from "./http/problem";
 import { healthRoutes } from "./routes/health";
 import { livenessRoutes } from "./routes/liveness";
 import { modelRoutes } from "./routes/models";
+import { swapRoutes } from "./routes/swap";
+import { teacherRoutes } from "./routes/teacher";
 import { isolateServices } from "./services";
 
 export interface AppOptions {
@@ -28,6 +30,8 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   });
 
   app.route("/", livenessRoutes);
+  app.route("/", teacherRoutes);
+  app.route("/", swapRoutes);
   app.route("/", modelRoutes);
   app.route("/", healthRoutes);
 

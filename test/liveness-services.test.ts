@@ -26,7 +26,7 @@ async function send(app: ReturnType<typeof createApp>, body: Uint8Array, type: s
 }
 
 describe("telemetry seam", () => {
-  it("hands one event per answered request to the sink, after the response", async () => {
+  it("hands one event per request to the sink, after the response, refused requests included", async () => {
     const events: LivenessEvent[] = [];
     const app = appWith({ recordLiveness: async (e) => void events.push(e) });
     const image = await goldenImage("jpeg");
@@ -36,16 +36,21 @@ describe("telemetry seam", () => {
       {
         requestId: body.requestId,
         region: body.region,
+        status: 200,
+        outcome: "scored",
         decision: body.decision,
         decidedBy: body.decidedBy,
         score: body.score,
         models: body.models,
         timingsMs: body.timingsMs,
         bytes: image.byteLength,
+        inBand: body.decision === "uncertain",
+        energyMj: expect.any(Number),
       },
     ]);
-    await send(app, new TextEncoder().encode("not an image"), "image/png");
-    expect(events).toHaveLength(1);
+    const refused = await send(app, new TextEncoder().encode("not an image"), "image/png");
+    expect(events).toHaveLength(2);
+    expect(events[1]).toMatchObject({ outcome: "rejected", status: refused.status, problem: "urn:fas-edge:problem:unrecognised-image" });
   });
 
   it("never lets a failing sink change the answer", async () => {

@@ -20,7 +20,8 @@ export type ProblemSlug =
   | "not-found"
   | "method-not-allowed"
   | "internal-error"
-  | "http-error";
+  | "http-error"
+  | "invalid-query";
 
 export const problemType = (slug: ProblemSlug): string => `urn:fas-edge:problem:${slug}`;
 

@@ -1,27 +1,37 @@
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { readLivenessRequest } from "../http/liveness-request";
+import { readLivenessRequest, type LivenessInput } from "../http/liveness-request";
 import { ProblemError } from "../http/problem";
 import { resolveRegion } from "../http/region";
 import { assessFrame } from "../liveness/assess-frame";
 import type { LivenessResponse } from "../schemas/liveness";
-import type { LivenessEvent } from "../telemetry/liveness-event";
+import { askTeacher, type TeacherAttempt } from "../teacher/ask-teacher";
+import { livenessTelemetry } from "../telemetry/liveness-telemetry";
 
 /** POST /v1/liveness: one frame (or face crop) in, a liveness decision out. */
-export const livenessRoutes = new Hono<AppEnv>().post("/v1/liveness", async (c) => {
-  const { registry, config, teacher, recordLiveness } = c.get("services");
+export const livenessRoutes = new Hono<AppEnv>().use("/v1/liveness", livenessTelemetry()).post("/v1/liveness", async (c) => {
+  const { registry, config, teacher } = c.get("services");
   const input = await readLivenessRequest(c.req.raw, config.maxBodyBytes);
+  // the cascade's teacher call never throws: a timeout or failure leaves the frame `uncertain`
+  let fallback: TeacherAttempt | undefined;
+  const cascadeTeacher =
+    teacher && config.teacherFallback
+      ? async (frame: LivenessInput) => {
+          fallback = await askTeacher(teacher, frame);
+          return fallback.verdict;
+        }
+      : undefined;
   const assessment = await assessFrame(input, registry, {
     limits: { minSide: config.minImageSide, maxPixels: config.maxImagePixels },
     startedAt: c.get("startedAt"),
-    ...(teacher ? { teacher } : {}),
+    ...(cascadeTeacher ? { teacher: cascadeTeacher } : {}),
   });
   const body: LivenessResponse = {
     requestId: c.get("requestId"),
     ...assessment,
     region: resolveRegion(c.req.raw, config.fallbackRegion),
   };
-  if (recordLiveness) afterResponse(c, recordLiveness(eventOf(c, body, input.bodyBytes)));
+  c.set("liveness", { input, body, ...(fallback ? { fallback } : {}) });
   c.header("cache-control", "no-store");
   return c.json(body);
 }).all("/v1/liveness", () => {
@@ -32,30 +42,3 @@ export const livenessRoutes = new Hono<AppEnv>().post("/v1/liveness", async (c) 
     headers: { allow: "POST" },
   });
 });
-
-function eventOf(c: Context<AppEnv>, body: LivenessResponse, bytes: number): LivenessEvent {
-  const country = (c.req.raw as { cf?: { country?: unknown } }).cf?.country;
-  return {
-    requestId: body.requestId,
-    region: body.region,
-    ...(typeof country === "string" ? { country } : {}),
-    decision: body.decision,
-    decidedBy: body.decidedBy,
-    score: body.score,
-    models: body.models,
-    timingsMs: body.timingsMs,
-    bytes,
-  };
-}
-
-/** Lets `work` finish after the response; a failure there is logged and never reaches the client. */
-function afterResponse(c: Context<AppEnv>, work: Promise<void>): void {
-  const guarded = work.catch((error: unknown) => {
-    console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), error: `telemetry: ${String(error)}` }));
-  });
-  try {
-    c.executionCtx.waitUntil(guarded);
-  } catch {
-    // no ExecutionContext (app.request in tests): the promise still runs to completion
-  }
-}

@@ -1,0 +1,25 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
+import { ProblemError } from "../http/problem";
+import type { SwapResponse } from "../schemas/swap";
+import { mergeRollups } from "../telemetry/rollup-reader";
+import { swapSummary } from "../telemetry/swap-summary";
+
+const REGION = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** GET /v1/swap[?region=XXX]: SWAP figures per edge region, merged from every isolate's rollup. */
+export const swapRoutes = new Hono<AppEnv>().get("/v1/swap", async (c) => {
+  const region = c.req.query("region") ?? null;
+  if (region !== null && !REGION.test(region)) {
+    throw new ProblemError(400, {
+      slug: "invalid-query",
+      title: "Invalid region",
+      detail: "region must be 1-32 letters, digits, '-' or '_' (an edge location such as FRA)",
+    });
+  }
+  const { swap } = c.get("services");
+  const merged = swap ? await swap.read() : mergeRollups([]);
+  const body: SwapResponse = swapSummary(merged, region);
+  c.header("cache-control", "no-store");
+  return c.json(body);
+});
