@@ -82,7 +82,7 @@ export function chooseBand(grid: readonly CascadePoint[], teacherAcer: number, m
       band: null,
       feasible: 0,
       reason: best
-        ? `no band keeps ACER within ${maxAcerExcess * 100} points of the teacher (${(teacherAcer * 100).toFixed(2)} %) at <= ${maxFallback * 100} % fallback; best is [${best.band}] with ACER ${(best.acer * 100).toFixed(2)} %`
+        ? `no band keeps ACER within ${maxAcerExcess * 100} points of the teacher (${(teacherAcer * 100).toFixed(2)} %) at <= ${maxFallback * 100} % fallback on val; best is [${best.band.map((v) => Number(v.toPrecision(4))).join(",")}] with ACER ${(best.acer * 100).toFixed(2)} %`
         : "no band has a fallback rate within the limit",
     };
   }

@@ -39,9 +39,32 @@ export function renderMarkdown(r: SwapReport): string {
   out.push(
     `**Runtime:** onnxruntime-web ${String(rt.onnxruntimeWeb)} ${String(rt.backend)}, batch ${String(rt.batch)}, Node ${String(rt.node)} on ${String(rt.cpu)} (${String(rt.logicalCores)} logical cores, shared). ` +
       `All models in one process, interleaved round by round, ${String(rt.warmupRuns)} warm-up + ${String(rt.timedRuns)} timed runs each; ratios come from this same run. ` +
-      `Second column: onnxruntime-node ${String(rt.onnxruntimeNode)}, timed in the same loop. p50/p95 and ratios use the wasm figures (the edge runtime).`,
+      (String(rt.onnxruntimeNode).startsWith("not run")
+        ? "No onnxruntime-node column in this run. "
+        : `Second column: onnxruntime-node ${String(rt.onnxruntimeNode)}, timed in the same loop. `) +
+      "p50/p95 and ratios use the wasm figures (the edge runtime).",
   );
   out.push("");
+
+  const intId = ids.find((id) => m[id]!.role === "student" && m[id]!.dtype === "int8");
+  const tId = ids.find((id) => m[id]!.role === "teacher");
+  if (intId && tId) {
+    const si = m[intId]!;
+    const st = m[tId]!;
+    out.push("## Summary");
+    out.push("");
+    out.push(
+      [
+        `- \`${intId}\` runs in ${num(si.latencyMs.p50, 2)} ms (p50, wasm, 1 thread) against the teacher's ${num(st.latencyMs.p50, 2)} ms: **${num(x.speedup, 1)}x faster**, **${num(x.sizeRatio, 1)}x smaller** (${kib(si.bytes)} vs ${kib(st.bytes)}), ${num(x.energyRatio, 0)}x less energy by the analytical estimate (${num(x.energyRatioCpuTime, 1)}x by CPU time).`,
+        `- Accuracy on the synthetic test split: ACER ${pct(si.acer)} (student int8) vs ${pct(st.acer)} (teacher), AUC ${num(si.auc, 4)} vs ${num(st.auc, 4)}: the student keeps **${pct(x.accuracyShare)}** of the teacher's accuracy (1 - ACER).`,
+        c.band
+          ? `- Cascade: band [${c.band.map((v) => Number(v.toPrecision(4))).join(", ")}] sends ${pct(c.fallbackRate)} of test frames to the teacher for ACER ${pct(c.acer)} at ${num(c.meanLatencyMs, 2)} ms mean.`
+          : `- Cascade: no band meets the targets (${c.reason}).`,
+        `- Targets met: ${r.targets.filter((t) => t.met).length} of ${r.targets.length}${r.targets.some((t) => !t.met) ? ` (not met: ${r.targets.filter((t) => !t.met).map((t) => t.name.split(" (")[0]).join("; ")})` : ""}.`,
+      ].join("\n"),
+    );
+    out.push("");
+  }
 
   out.push("## Targets");
   out.push("");
@@ -66,7 +89,7 @@ export function renderMarkdown(r: SwapReport): string {
           num(v.latencyMs.p50, 3),
           num(v.latencyMs.p95, 3),
           num(v.fps, 0),
-          v.edge ? `${num(v.edge.p50, 2)} / ${num(v.edge.p95, 2)}` : "open",
+          v.edge ? `${num(v.edge.p50, 2)} / ${num(v.edge.p95, 2)}` : v.role === "teacher" || v.role === "student" ? "open" : "-",
           v.native ? `${num(v.native.p50, 3)} / ${num(v.native.p95, 3)}` : "-",
           sig(v.energyMj.analytical),
           sig(v.energyMj.cpuTime),

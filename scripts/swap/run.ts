@@ -171,6 +171,8 @@ async function loadModels(o: SwapOptions): Promise<{ models: EvaluatedModel[]; m
     );
     o.log(`loaded ${peer.id} (converted from ${peer.source})`);
   }
+  const rank = (m: EvaluatedModel): number => ["teacher", "student", "ablation", "peer"].indexOf(m.role) * 10 + (m.dtype === "int8" ? 1 : 0) + (m.id === HUMAN_PEER_ID ? 5 : 0);
+  models.sort((a, b) => rank(a) - rank(b));
   return { models, manifest, manifestPath };
 }
 
@@ -741,7 +743,9 @@ function readDatasetMeta(csv: string): string | null {
   const path = join(resolve(csv, ".."), "dataset.json");
   if (!existsSync(path)) return null;
   const j = JSON.parse(readFileSync(path, "utf8")) as { generator?: string; preset?: string; seed?: number; config?: Record<string, unknown> };
-  return `${j.generator ?? "?"} preset "${j.preset ?? "?"}", seed ${String(j.seed ?? "?")}${j.config ? `, config ${JSON.stringify(j.config)}` : ""}`;
+  const c = j.config ?? {};
+  const subjects = ["subjects_train", "subjects_val", "subjects_test"].map((k) => c[k]).filter((v) => v !== undefined);
+  return `${j.generator ?? "?"} preset "${j.preset ?? "?"}", seed ${String(j.seed ?? "?")}${subjects.length ? `, ${subjects.join("/")} train/val/test subjects` : ""} (full config in ${relative(process.cwd(), path)})`;
 }
 
 function jsonNumber(_key: string, v: unknown): unknown {
