@@ -99,8 +99,8 @@ class AugmentConfig:
 
     flip: bool = True  # random horizontal flip
     shift: int = 4  # random translation up to +-shift pixels (edge replicated)
-    brightness: float = 0.08  # additive brightness jitter, fraction of 255
-    contrast: float = 0.10  # multiplicative contrast jitter around the mean
+    brightness: float = 0.08  # additive brightness jitter, fraction of 255 (off in the shipped run: black level and contrast are attack cues)
+    contrast: float = 0.10  # multiplicative contrast jitter around the mean (off in the shipped run, same reason)
     views: int = 4  # augmented views per frame in the teacher-logit table (view 0 = unaugmented)
 
 
