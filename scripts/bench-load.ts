@@ -1,0 +1,347 @@
+/**
+ * Load test on loopback: starts the Worker in `wrangler dev` (offline, 127.0.0.1, a fresh KV
+ * store), drives POST /v1/liveness with autocannon using a mix of confident, uncertain (in the
+ * student's uncertainty band, so they go to the teacher) and malformed frames for a bounded time,
+ * then asks GET /v1/swap how many of those requests the SWAP telemetry counted.
+ *
+ * The run is bounded in time and count: a short calibration run with the same mix measures the
+ * request rate, and the measured run sends batches of rate x remaining time requests until
+ * --duration is used up (at most --max-requests in all), each batch ending once all its answers
+ * are in, so `sent` is exact; a hard stop at 3 x --duration ends it in any case (reported, since
+ * requests cut off in flight may be counted by the Worker or not).
+ *
+ * The last line printed is one JSON object:
+ *   {"sent", "ok", "clientErrors", "serverErrors", "rps", "p50", "p95", "p99", "counted"}
+ * with latencies in ms measured by the client and `counted` = requests /v1/swap reports for the
+ * run (its total after minus before). `counted` must equal `sent`; `serverErrors` must be 0.
+ *
+ *   npm run bench:load
+ *   npm run bench:load -- --duration 60 --connections 16 --mix 6:2:2 --shadow 0.05
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { decodeImage } from "../src/image/decode-image";
+import type { RgbImage } from "../src/image/rgb-image";
+import { ManifestSchema } from "../src/models/manifest-schema";
+import { cropWindow, extractCrop } from "../src/preprocess/crop";
+import { LivenessResponseSchema } from "../src/schemas/liveness";
+import { SwapResponseSchema, type SwapResponse } from "../src/schemas/swap";
+import { searchBand, type BandSide } from "../test/helpers/band-search";
+import { pngHeaderOnly } from "../test/helpers/images";
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: number): number => {
+  const i = args.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(args[i + 1]) : fallback;
+  if (!Number.isFinite(v)) throw new Error(`--${name} needs a number`);
+  return v;
+};
+const textOption = (name: string, fallback: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
+};
+/** Seconds the measured run should last. */
+const DURATION_S = Math.max(2, option("duration", 20));
+/** Requests in flight at once. */
+const CONNECTIONS = Math.max(1, Math.round(option("connections", 8)));
+/** Upper bound on the measured run's requests. */
+const MAX_REQUESTS = Math.max(CONNECTIONS, Math.round(option("max-requests", 50_000)));
+/** confident:uncertain:malformed, as parts of a cycle. */
+const MIX = textOption("mix", "6:2:2").split(":").map(Number) as [number, number, number];
+/** SHADOW_SAMPLE_RATE for the Worker under test. */
+const SHADOW = option("shadow", 0.05);
+/** Seconds to wait for the telemetry to settle after the run. */
+const SETTLE_S = option("settle", 30);
+
+if (MIX.length !== 3 || MIX.some((v) => !Number.isInteger(v) || v < 0) || MIX.every((v) => v === 0)) {
+  throw new Error("--mix must be three non-negative integers confident:uncertain:malformed, e.g. 6:2:2");
+}
+
+interface AutocannonRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+interface AutocannonResult {
+  requests: { sent: number };
+  duration: number;
+  errors: number;
+  timeouts: number;
+  "2xx": number;
+  "4xx": number;
+  "5xx": number;
+  non2xx: number;
+}
+interface AutocannonInstance {
+  on(event: "response", listener: (client: unknown, status: number, bytes: number, ms: number) => void): void;
+  stop(): void;
+}
+type Autocannon = (
+  options: {
+    url: string;
+    connections: number;
+    amount: number;
+    timeout: number;
+    requests: AutocannonRequest[];
+  },
+  done: (error: Error | null, result: AutocannonResult) => void,
+) => AutocannonInstance;
+
+function assetsDirectory(): string {
+  const dir = /\[assets\][^[]*?directory\s*=\s*"([^"]+)"/s.exec(readFileSync("wrangler.toml", "utf8"))?.[1];
+  if (!dir) throw new Error("wrangler.toml has no [assets] directory");
+  return dir;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
+}
+
+const round = (v: number, digits = 2): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+/** The golden frame's face crop (the serving student's crop scale), as an RGB image. */
+function goldenFace(dir: string): RgbImage {
+  const golden = JSON.parse(readFileSync(join(dir, "golden", "golden.json"), "utf8"));
+  const manifest = ManifestSchema.parse(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")));
+  const student = manifest.models[manifest.serving.student];
+  if (!student) throw new Error("no serving student");
+  const { image } = decodeImage(new Uint8Array(readFileSync(join(dir, "golden", golden.image))), { minSide: 1, maxPixels: 1 << 26 });
+  const window = cropWindow(image.width, image.height, golden.box ?? undefined, student.preprocess.cropScale);
+  return { width: window.side, height: window.side, data: Uint8Array.from(extractCrop(image, window), (v) => Math.round(v)) };
+}
+
+async function main(): Promise<void> {
+  const dir = assetsDirectory();
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const persist = mkdtempSync(join(tmpdir(), "fas-edge-bench-load-"));
+
+  const dev = spawn(
+    "npx",
+    [
+      "wrangler", "dev",
+      "--ip", "127.0.0.1",
+      "--port", String(port),
+      "--inspector-port", String(inspectorPort),
+      "--persist-to", persist,
+      "--var", `SHADOW_SAMPLE_RATE:${SHADOW}`,
+      "--log-level", "warn",
+    ],
+    {
+      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    },
+  );
+  let log = "";
+  dev.stdout?.on("data", (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000)));
+  dev.stderr?.on("data", (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000)));
+  let stopped = false;
+  const stop = () => {
+    if (stopped || dev.pid === undefined) return;
+    stopped = true;
+    try {
+      process.kill(-dev.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+    rmSync(persist, { recursive: true, force: true });
+  };
+  process.on("exit", stop);
+  process.on("SIGINT", () => process.exit(130));
+
+  try {
+    const started = Date.now();
+    for (;;) {
+      if (dev.exitCode !== null) throw new Error(`wrangler dev exited (${dev.exitCode}):\n${log}`);
+      if (Date.now() - started > 180_000) throw new Error(`wrangler dev did not become ready:\n${log}`);
+      try {
+        const health = await fetch(`${base}/healthz`);
+        if (health.status === 200) break;
+      } catch {
+        // not listening yet
+      }
+      await sleep(500);
+    }
+    console.log(`wrangler dev ready on ${base} in ${round((Date.now() - started) / 1000, 1)} s (fresh KV in ${persist})`);
+
+    let setupRequests = 0;
+    const classify = async (png: Uint8Array) => {
+      setupRequests++;
+      const response = await fetch(`${base}/v1/liveness`, { method: "POST", body: png, headers: { "content-type": "image/png" } });
+      const body = LivenessResponseSchema.parse(await response.json());
+      const [lo, hi] = body.uncertaintyBand;
+      const inBand = body.decidedBy === "teacher" || body.decision === "uncertain";
+      const side: BandSide = inBand ? "inside" : body.score < lo ? "below" : body.score > hi ? "above" : "inside";
+      return { png, side, body };
+    };
+    const frames = await searchBand(goldenFace(dir), classify);
+    const band = frames.inBand.body.uncertaintyBand;
+    console.log(
+      `frames: ${frames.confident.length} confident (student scores ${frames.confident.map((f) => round(f.body.score, 3)).join(", ")}), ` +
+        `1 in the band [${band.map((v) => round(v, 3)).join(", ")}] (answered by ${frames.inBand.body.decidedBy}), found with ${setupRequests} requests`,
+    );
+
+    const png = (body: Uint8Array): AutocannonRequest => ({
+      method: "POST",
+      path: "/v1/liveness",
+      headers: { "content-type": "image/png" },
+      body: Buffer.from(body),
+    });
+    // malformed frames: bytes that are no image, a JPEG without a frame, a PNG header claiming a
+    // huge image, a multipart body without its frame (all read in full before they are refused)
+    const boundary = "fas-edge-bench";
+    const malformed: AutocannonRequest[] = [
+      { method: "POST", path: "/v1/liveness", headers: { "content-type": "image/png" }, body: Buffer.from("not an image") },
+      { method: "POST", path: "/v1/liveness", headers: { "content-type": "image/jpeg" }, body: Buffer.from([0xff, 0xd8, 0xff, 0xd9]) },
+      { method: "POST", path: "/v1/liveness", headers: { "content-type": "image/png" }, body: Buffer.from(pngHeaderOnly(60_000, 60_000)) },
+      {
+        method: "POST",
+        path: "/v1/liveness",
+        headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+        body: Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="meta"\r\n\r\n{}\r\n--${boundary}--\r\n`),
+      },
+    ];
+    const cycle: AutocannonRequest[] = [];
+    const [nConfident, nUncertain, nMalformed] = MIX;
+    for (let i = 0; i < Math.max(nConfident, nUncertain, nMalformed); i++) {
+      if (i < nConfident) cycle.push(png(frames.confident[i % frames.confident.length]?.png ?? frames.inBand.png));
+      if (i < nUncertain) cycle.push(png(frames.inBand.png));
+      if (i < nMalformed) cycle.push(malformed[i % malformed.length] ?? png(new Uint8Array()));
+    }
+
+    const autocannon = (await import("autocannon")).default as unknown as Autocannon;
+    const drive = (amount: number, hardStopS: number) =>
+      new Promise<{ result: AutocannonResult; latencies: number[]; cutOff: boolean }>((resolve, reject) => {
+        const latencies: number[] = [];
+        let cutOff = false;
+        const instance = autocannon(
+          { url: base, connections: CONNECTIONS, amount, timeout: 60, requests: cycle },
+          (error, result) => {
+            clearTimeout(timer);
+            if (error) reject(error);
+            else resolve({ result, latencies, cutOff });
+          },
+        );
+        instance.on("response", (_client, _status, _bytes, ms) => latencies.push(ms));
+        const timer = setTimeout(() => {
+          cutOff = true;
+          instance.stop();
+        }, hardStopS * 1000);
+      });
+
+    const readSwap = async (): Promise<SwapResponse> => SwapResponseSchema.parse(await (await fetch(`${base}/v1/swap`)).json());
+    /** /v1/swap once it has counted at least `expected` requests and stopped changing (the last rollup flush has landed). */
+    const settled = async (expected: number): Promise<SwapResponse> => {
+      const deadline = Date.now() + SETTLE_S * 1000;
+      let last = await readSwap();
+      let stableSince = Date.now();
+      while (Date.now() < deadline) {
+        await sleep(250);
+        const next = await readSwap();
+        if (next.totals.requests !== last.totals.requests) stableSince = Date.now();
+        last = next;
+        if (last.totals.requests >= expected && Date.now() - stableSince >= 2500) break;
+      }
+      return last;
+    };
+
+    // calibration and warm-up with the same mix: the teacher is loaded, and the rate sizes the measured run
+    const calibration = await drive(Math.max(CONNECTIONS * 10, cycle.length * 4), DURATION_S * 3);
+    setupRequests += calibration.result.requests.sent;
+    const calibrationRps = calibration.result.requests.sent / Math.max(0.001, calibration.result.duration);
+    const before = await settled(setupRequests);
+    if (before.totals.requests !== setupRequests) {
+      console.log(`note: /v1/swap counted ${before.totals.requests} of the ${setupRequests} set-up requests`);
+    }
+
+    console.log(
+      `load: ~${DURATION_S} s (calibrated at ${round(calibrationRps, 1)} req/s), ${CONNECTIONS} connections, ` +
+        `mix confident:uncertain:malformed = ${MIX.join(":")}, shadow sample rate ${SHADOW}, load average ${loadavg().map((v) => round(v)).join(" ")}`,
+    );
+    // batches sized from the measured rate until the duration is used up; each batch ends when all its answers are in
+    const run = { sent: 0, ok: 0, clientErrors: 0, serverErrors: 0, errors: 0, timeouts: 0, seconds: 0, latencies: [] as number[], cutOff: false, batches: 0 };
+    let rps = calibrationRps;
+    const hardStop = Date.now() + DURATION_S * 3 * 1000;
+    while (run.seconds < DURATION_S * 0.95 && run.sent < MAX_REQUESTS && run.batches < 8 && !run.cutOff) {
+      const amount = Math.min(MAX_REQUESTS - run.sent, Math.max(CONNECTIONS, Math.round(rps * (DURATION_S - run.seconds))));
+      const batch = await drive(amount, Math.max(1, (hardStop - Date.now()) / 1000));
+      run.batches++;
+      run.sent += batch.result.requests.sent;
+      run.ok += batch.result["2xx"];
+      run.clientErrors += batch.result["4xx"];
+      run.serverErrors += batch.result["5xx"];
+      run.errors += batch.result.errors;
+      run.timeouts += batch.result.timeouts;
+      run.seconds += batch.result.duration;
+      run.latencies.push(...batch.latencies);
+      run.cutOff ||= batch.cutOff;
+      rps = batch.latencies.length / Math.max(0.001, batch.result.duration);
+    }
+    const after = await settled(before.totals.requests + run.sent);
+
+    const sent = run.sent;
+    const sorted = [...run.latencies].sort((a, b) => a - b);
+    const counted = after.totals.requests - before.totals.requests;
+    const delta = (pick: (t: SwapResponse["totals"]) => number) => pick(after.totals) - pick(before.totals);
+    const scored = delta((t) => t.scored);
+    const asked = delta((t) => t.fallback.asked);
+    const sampled = delta((t) => t.agreement.sampled);
+    const agreed = delta((t) => t.agreement.agreed);
+    if (run.cutOff) console.log(`note: hard stop after ${DURATION_S * 3} s; requests in flight were cut off`);
+    console.log(
+      `run: ${sent} sent in ${round(run.seconds)} s (${run.batches} batches), ${run.ok} 2xx, ${run.clientErrors} 4xx, ${run.serverErrors} 5xx, ` +
+        `${run.errors} socket errors, ${run.timeouts} timeouts`,
+    );
+    console.log(
+      `telemetry for the run: ${counted} counted of ${sent} sent (${sent - counted} lost), ${scored} scored, ` +
+        `${delta((t) => t.rejected)} rejected, ${delta((t) => t.failed)} failed; ` +
+        `fallback rate ${scored ? round(asked / scored, 4) : "n/a"} (${asked} to the teacher, ${delta((t) => t.teacherFailures)} teacher failures); ` +
+        `shadow agreement ${sampled ? `${agreed}/${sampled}` : "n/a"}; isolates ${after.sources.isolates}, ` +
+        `telemetry errors ${JSON.stringify(after.sources.telemetryErrors)}`,
+    );
+    console.log(
+      `all-time /v1/swap: latency p50 ${after.totals.latencyMs.p50} ms, p95 ${after.totals.latencyMs.p95} ms (Worker timers), ` +
+        `energy ${after.totals.energyMjPerRequest} mJ/request (estimate), models ${after.totals.models.join(", ")}`,
+    );
+    console.log(
+      JSON.stringify({
+        sent,
+        ok: run.ok,
+        clientErrors: run.clientErrors,
+        serverErrors: run.serverErrors,
+        rps: round(run.latencies.length / Math.max(0.001, run.seconds), 1),
+        p50: round(quantile(sorted, 0.5)),
+        p95: round(quantile(sorted, 0.95)),
+        p99: round(quantile(sorted, 0.99)),
+        counted,
+      }),
+    );
+    if (counted !== sent || run.serverErrors !== 0) process.exitCode = 1;
+  } finally {
+    stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});
