@@ -2,7 +2,8 @@
 # Installs everything fas-edge needs on a fresh clone: the npm packages (exact versions from
 # package-lock.json) and the Python packages of the model factory and its tests.
 # Python: Debian's packages where apt is available (PyTorch, ONNX, OpenCV, pytest), otherwise the
-# pinned training/requirements.txt through pip. Set FAS_SKIP_PYTHON=1 to install only the npm side.
+# pinned training/requirements.txt through pip; Debian's Chromium for the browser tests.
+# FAS_SKIP_PYTHON=1 / FAS_SKIP_BROWSER=1 leave those parts out.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -10,18 +11,26 @@ python_ready() {
   sh training/py -c 'import torch, onnx, cv2, numpy, pytest' >/dev/null 2>&1
 }
 
+apt_packages=""
 if [ "${FAS_SKIP_PYTHON:-0}" != 1 ] && ! python_ready; then
-  if command -v apt-get >/dev/null 2>&1; then
-    sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
-    echo "setup: installing Python packages from Debian (python3-torch, python3-onnx, python3-opencv, python3-pytest)"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-      python3-torch python3-onnx python3-opencv python3-pytest python3-numpy >/dev/null
-  else
-    echo "setup: installing Python packages with pip from training/requirements.txt"
-    python3 -m pip install -r training/requirements.txt
-  fi
+  apt_packages="python3-torch python3-onnx python3-opencv python3-pytest python3-numpy"
+fi
+# Debian's Chromium runs the browser end-to-end tests (playwright-core drives it; nothing is downloaded).
+if [ "${FAS_SKIP_BROWSER:-0}" != 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  apt_packages="$apt_packages chromium"
+fi
+
+if [ -n "$apt_packages" ] && command -v apt-get >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "setup: installing Debian packages:$apt_packages"
+  $sudo apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $apt_packages >/dev/null
+fi
+if [ "${FAS_SKIP_PYTHON:-0}" != 1 ] && ! python_ready; then
+  echo "setup: installing Python packages with pip from training/requirements.txt"
+  python3 -m pip install -r training/requirements.txt
   python_ready || { echo "setup: the Python packages are still not importable; see training/requirements.txt" >&2; exit 1; }
 fi
 
