@@ -186,7 +186,7 @@ async function main(): Promise<void> {
     let setupRequests = 0;
     const classify = async (png: Uint8Array) => {
       setupRequests++;
-      const response = await fetch(`${base}/v1/liveness`, { method: "POST", body: png, headers: { "content-type": "image/png" } });
+      const response = await fetch(`${base}/v1/liveness`, { method: "POST", body: Buffer.from(png), headers: { "content-type": "image/png" } });
       const body = LivenessResponseSchema.parse(await response.json());
       const [lo, hi] = body.uncertaintyBand;
       const inBand = body.decidedBy === "teacher" || body.decision === "uncertain";
@@ -228,7 +228,8 @@ async function main(): Promise<void> {
       if (i < nMalformed) cycle.push(malformed[i % malformed.length] ?? png(new Uint8Array()));
     }
 
-    const autocannon = (await import("autocannon")).default as unknown as Autocannon;
+    const autocannonModule: string = "autocannon"; // ships no type declarations; typed by Autocannon above
+    const autocannon = ((await import(autocannonModule)) as { default: Autocannon }).default;
     const drive = (amount: number, hardStopS: number) =>
       new Promise<{ result: AutocannonResult; latencies: number[]; cutOff: boolean }>((resolve, reject) => {
         const latencies: number[] = [];
