@@ -307,6 +307,7 @@ export function renderMarkdown(r: SwapReport): string {
   if (!cross.length) open.push("no cross-instrument protocol figures: no cross-protocol models were found under runs/ (the per-instrument table above is an intra breakdown)");
   if (!c.band) open.push("no cascade band meets the targets on val; models/manifest.json keeps its band");
   for (const t of r.targets.filter((t) => !t.met)) open.push(`target not met: ${t.name} (${t.value}; required ${t.target})`);
+  for (const k of (rt.skipped ?? []) as string[]) open.push(k);
   if (r.data.subsampled) open.push("the splits were subsampled (--limit): rerun without --limit for the reported figures");
   out.push("## Open");
   out.push("");

@@ -57,6 +57,8 @@ export interface SwapOptions {
   native: boolean;
   nativeCacheDir: string;
   log: (line: string) => void;
+  /** filled during the run: optional parts that could not run, listed under Open in the report */
+  skipped: string[];
 }
 
 export interface EvaluatedModel {
@@ -143,8 +145,16 @@ async function loadModels(o: SwapOptions): Promise<{ models: EvaluatedModel[]; m
     );
     o.log(`loaded ${card.id} (${card.dtype}, ${bytes.length} bytes)`);
   }
+  let peer: ReturnType<typeof ensureHumanAntispoof> | undefined;
   if (o.human) {
-    const peer = ensureHumanAntispoof(o.humanCacheDir);
+    try {
+      peer = ensureHumanAntispoof(o.humanCacheDir);
+    } catch (e) {
+      o.skipped.push(`peer ${HUMAN_PEER_ID}: could not be fetched or converted (${firstLine(e)})`);
+      o.log(`human-models peer unavailable, continuing without it: ${firstLine(e)}`);
+    }
+  }
+  if (peer) {
     const bytes = new Uint8Array(readFileSync(peer.onnxPath));
     await add(
       {
@@ -454,7 +464,15 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
     const feeds = { [m.inputName]: new ort.Tensor("float32", benchFrame.get(m.id)!, [1, 3, h, w]) };
     return { id: m.id, run: () => m.session.run(feeds) };
   });
-  const native = o.native ? loadOrtNode(o.nativeCacheDir, o.log) : undefined;
+  let native: ReturnType<typeof loadOrtNode> | undefined;
+  if (o.native) {
+    try {
+      native = loadOrtNode(o.nativeCacheDir, o.log);
+    } catch (e) {
+      o.skipped.push(`onnxruntime-node column: not installed (${firstLine(e)})`);
+      o.log(`onnxruntime-node unavailable, no native column: ${firstLine(e)}`);
+    }
+  }
   const nativeSessions: NativeSession[] = [];
   if (native) {
     for (const m of models) {
@@ -474,8 +492,14 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   const loadAfter = loadavg()[0]!;
 
   if (o.runEdge) {
-    o.edgeBench = join(o.outDir, "edge-bench.txt");
-    runEdgeBench(o.edgeBench, o.log);
+    try {
+      const file = join(o.outDir, "edge-bench.txt");
+      runEdgeBench(file, o.log);
+      o.edgeBench = file;
+    } catch (e) {
+      o.skipped.push(`npm run bench:edge failed (${firstLine(e)})`);
+      o.log(`bench:edge failed, reported as open: ${firstLine(e)}`);
+    }
   }
   const edge: EdgeBench | undefined = o.edgeBench ? readEdgeBench(o.edgeBench, { student: int8.id, teacher: teacher.id }) : undefined;
   let workerd: WorkerdTiming | undefined;
@@ -484,7 +508,8 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
     try {
       workerd = await benchWorkerd(o.modelsDir, ids, { runs: o.runs, warmup: Math.min(o.warmup, 20), burst: 10, log: o.log });
     } catch (e) {
-      o.log(`workerd timing failed, reported as open: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
+      o.skipped.push(`workerd timing failed (${firstLine(e)})`);
+      o.log(`workerd timing failed, reported as open: ${firstLine(e)}`);
     }
   }
   const edgeFor = (id: string): { p50: number; p95: number; runs: number } | undefined => {
@@ -631,6 +656,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
       },
       input: "one bona fide test frame per model, preprocessed by src/preprocess (the service's code)",
       totalSeconds: (performance.now() - started) / 1000,
+      skipped: o.skipped,
       workerd: workerd
         ? {
             runtime: workerd.runtime,
@@ -705,6 +731,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
 }
 
 const round6 = (v: number): number => Math.round(v * 1e6) / 1e6;
+const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
 
 /** Re-scores one real test frame with the float64 NHWC reference of the TF.js graph and notes the difference. */
 async function checkHumanPeer(models: EvaluatedModel[], frames: Map<string, Float32Array>, o: SwapOptions): Promise<void> {
@@ -873,5 +900,6 @@ export function defaultOptions(): SwapOptions {
     native: true,
     nativeCacheDir: ".cache/ort-node",
     log: (line) => process.stderr.write(`swap: ${line}\n`),
+    skipped: [],
   };
 }
