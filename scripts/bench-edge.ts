@@ -1,23 +1,30 @@
 /**
- * Edge benchmark: starts the Worker locally in workerd (`wrangler dev`, offline) and measures
- *   - start-up (until wrangler reports ready) and cold start (the first POST /v1/liveness, which
- *     initialises onnxruntime and loads the student),
+ * Edge benchmark: runs the Worker locally in workerd and measures
+ *   - cold start: the first POST /v1/liveness of a fresh isolate (it starts onnxruntime and loads
+ *     the student), after the runtime reported ready,
  *   - warm end-to-end latency p50/p95/p99 over sequential requests with a 128x128 JPEG face crop
- *     (made from the golden frame), client-side and as reported by the Worker (timingsMs),
- *   - requests/s with one isolate (one core) sequentially and with a few requests in flight,
+ *     (made from the golden frame), as the client sees it and per stage as the Worker reports it,
+ *   - requests/s of one isolate (one core), sequentially and with a few requests in flight,
  *   - memory: onnxruntime's WebAssembly linear memory (from /healthz) and the workerd process's
- *     resident set before the first request and after the benchmark,
- *   - bundle sizes (wrangler deploy --dry-run, gzip).
+ *     resident set before the first request, after the models loaded, and at the end,
+ *   - bundle sizes (wrangler deploy --dry-run, gzip), from the same build that is benchmarked.
+ *
+ * By default the exact bundle `wrangler deploy` would upload runs in Miniflare (workerd) with the
+ * bindings wrangler derives from wrangler.toml; `--wrangler-dev` measures through `wrangler dev`
+ * instead, whose local proxy adds several milliseconds per request.
  *
  *   npm run bench:edge
- *   npm run bench:edge -- --requests 2000 --concurrency 4 --no-bundle
+ *   npm run bench:edge -- --requests 2000 --concurrency 4
+ *   npm run bench:edge -- --wrangler-dev
  */
 import { execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, loadavg } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import jpeg from "jpeg-js";
+import { Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { decodeImage } from "../src/image/decode-image";
 import { ManifestSchema } from "../src/models/manifest-schema";
 import { cropWindow, extractCrop } from "../src/preprocess/crop";
@@ -32,6 +39,9 @@ const REQUESTS = Math.max(500, option("requests", 1000));
 const WARMUP = option("warmup", 50);
 const CONCURRENCY = option("concurrency", 4);
 const SIDE = option("side", 128);
+const VIA_WRANGLER_DEV = args.includes("--wrangler-dev");
+const OUTDIR = resolve(".cache/bench-dist");
+const QUIET_ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 
 function assetsDirectory(): string {
   const config = readFileSync("wrangler.toml", "utf8");
@@ -41,7 +51,7 @@ function assetsDirectory(): string {
 }
 
 /** The golden frame's face, cropped with the student's crop scale and resized to SIDE x SIDE, as JPEG q90. */
-function faceCropJpeg(dir: string): Uint8Array {
+function faceCropJpeg(dir: string): { jpeg: Uint8Array; student: string } {
   const golden = JSON.parse(readFileSync(join(dir, "golden", "golden.json"), "utf8"));
   const manifest = ManifestSchema.parse(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")));
   const student = manifest.models[manifest.serving.student];
@@ -54,15 +64,15 @@ function faceCropJpeg(dir: string): Uint8Array {
     for (let c = 0; c < 3; c++) rgba[p * 4 + c] = Math.round(resized[p * 3 + c] ?? 0);
     rgba[p * 4 + 3] = 255;
   }
-  return new Uint8Array(jpeg.encode({ width: SIDE, height: SIDE, data: rgba }, 90).data);
+  return { jpeg: new Uint8Array(jpeg.encode({ width: SIDE, height: SIDE, data: rgba }, 90).data), student: student.id };
 }
 
 function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() => (typeof address === "object" && address ? resolvePort(address.port) : reject(new Error("no port"))));
     });
   });
 }
@@ -89,19 +99,85 @@ function workerdRssKiB(root: number): number {
   let total = 0;
   for (const [pid, name] of names) {
     if (!name.startsWith("workerd") || !below(pid)) continue;
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    total += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    try {
+      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+    } catch {
+      // gone
+    }
   }
   return total;
 }
 
+interface Server {
+  readonly base: string;
+  /** Root of the process tree that holds workerd. */
+  readonly root: number;
+  readonly startMs: number;
+  stop(): Promise<void>;
+}
+
+/** The dry-run bundle in Miniflare, with the bindings wrangler derives from wrangler.toml. */
+async function startMiniflare(): Promise<Server> {
+  const started = performance.now();
+  const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
+  const files = readdirSync(OUTDIR);
+  const mf = new Miniflare({
+    ...workerOptions,
+    modulesRoot: OUTDIR,
+    modules: [
+      { type: "ESModule", path: join(OUTDIR, "index.js") },
+      ...files.filter((f) => f.endsWith(".wasm")).map((f) => ({ type: "CompiledWasm" as const, path: join(OUTDIR, f) })),
+    ],
+  } as ConstructorParameters<typeof Miniflare>[0]);
+  const url = await mf.ready;
+  return { base: url.origin, root: process.pid, startMs: performance.now() - started, stop: () => mf.dispose() };
+}
+
+/** `wrangler dev`, offline, on a free port. */
+async function startWranglerDev(): Promise<Server> {
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const started = performance.now();
+  const dev = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)], {
+    env: QUIET_ENV,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped || dev.pid === undefined) return;
+    stopped = true;
+    try {
+      process.kill(-dev.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  };
+  process.on("exit", () => void stop());
+  let log = "";
+  await new Promise<void>((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error(`wrangler dev did not start:\n${log}`)), 180_000);
+    const onData = (chunk: Buffer) => {
+      log += chunk.toString();
+      if (/Ready on/.test(log)) {
+        clearTimeout(timer);
+        resolveReady();
+      }
+    };
+    dev.stdout?.on("data", onData);
+    dev.stderr?.on("data", onData);
+    dev.on("exit", (code) => reject(new Error(`wrangler dev exited (${code}):\n${log}`)));
+  });
+  return { base: `http://127.0.0.1:${port}`, root: dev.pid ?? -1, startMs: performance.now() - started, stop };
+}
+
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 const f = (v: number, digits = 2): string => v.toFixed(digits);
+const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
 
 function summary(label: string, values: number[]): string {
   const sorted = [...values].sort((a, b) => a - b);
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  return `${label.padEnd(34)} p50 ${f(quantile(sorted, 0.5))}  p95 ${f(quantile(sorted, 0.95))}  p99 ${f(quantile(sorted, 0.99))}  mean ${f(mean)}  max ${f(sorted.at(-1) ?? NaN)} ms`;
+  return `${label.padEnd(34)} p50 ${f(quantile(sorted, 0.5))}  p95 ${f(quantile(sorted, 0.95))}  p99 ${f(quantile(sorted, 0.99))}  mean ${f(mean(values))}  max ${f(sorted.at(-1) ?? NaN)} ms`;
 }
 
 interface Timings {
@@ -113,117 +189,92 @@ interface Timings {
 
 async function main(): Promise<void> {
   const dir = assetsDirectory();
-  const body = faceCropJpeg(dir);
-  const port = await freePort();
-  const inspectorPort = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-
+  const { jpeg: body } = faceCropJpeg(dir);
   const loadBefore = loadavg()[0] ?? NaN;
-  const started = performance.now();
-  const dev = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)], {
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  let log = "";
-  let stopped = false;
-  const stop = () => {
-    if (stopped || dev.pid === undefined) return;
-    stopped = true;
-    try {
-      process.kill(-dev.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-  };
-  process.on("exit", stop);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`wrangler dev did not start:\n${log}`)), 120_000);
-    const onData = (chunk: Buffer) => {
-      log += chunk.toString();
-      if (/Ready on/.test(log)) {
-        clearTimeout(timer);
-        resolve();
-      }
+
+  // the build that is benchmarked is the one whose sizes are printed
+  execFileSync("npx", ["tsx", "scripts/bundle-check.ts", "--outdir", OUTDIR], { stdio: ["ignore", "pipe", "inherit"], env: QUIET_ENV });
+  const bundleReport = execFileSync("npx", ["tsx", "scripts/bundle-check.ts", "--outdir", OUTDIR, "--no-build"], { encoding: "utf8", env: QUIET_ENV });
+
+  const server = VIA_WRANGLER_DEV ? await startWranglerDev() : await startMiniflare();
+  try {
+    const rssBefore = workerdRssKiB(server.root);
+    const liveness = async (): Promise<{ ms: number; timings: Timings; score: number }> => {
+      const t0 = performance.now();
+      const response = await fetch(`${server.base}/v1/liveness`, { method: "POST", body, headers: { "content-type": "image/jpeg" } });
+      const json = (await response.json()) as { timingsMs: Timings; score: number };
+      const ms = performance.now() - t0;
+      if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${JSON.stringify(json)}`);
+      return { ms, timings: json.timingsMs, score: json.score };
     };
-    dev.stdout?.on("data", onData);
-    dev.stderr?.on("data", onData);
-    dev.on("exit", (code) => reject(new Error(`wrangler dev exited (${code}):\n${log}`)));
-  });
-  const readyMs = performance.now() - started;
-  const rssBefore = workerdRssKiB(dev.pid ?? -1);
 
-  const liveness = async (): Promise<{ ms: number; timings: Timings; score: number }> => {
-    const t0 = performance.now();
-    const response = await fetch(`${base}/v1/liveness`, { method: "POST", body, headers: { "content-type": "image/jpeg" } });
-    const json = (await response.json()) as { timingsMs: Timings; score: number };
-    const ms = performance.now() - t0;
-    if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${JSON.stringify(json)}`);
-    return { ms, timings: json.timingsMs, score: json.score };
-  };
+    const cold = await liveness();
+    const health = (await (await fetch(`${server.base}/healthz`)).json()) as {
+      models: { id: string; publicId: string; loadMs?: number; createMs?: number }[];
+      onnxruntimeMemoryBytes?: number;
+    };
+    const rssAfterLoad = workerdRssKiB(server.root);
 
-  const cold = await liveness();
-  const health = (await (await fetch(`${base}/healthz`)).json()) as {
-    models: { id: string; publicId: string; loadMs?: number; createMs?: number }[];
-    onnxruntimeMemoryBytes?: number;
-  };
-  const rssAfterLoad = workerdRssKiB(dev.pid ?? -1);
+    for (let i = 0; i < WARMUP; i++) await liveness();
+    const client: number[] = [];
+    const inWorker: Record<keyof Timings, number[]> = { decode: [], preprocess: [], student: [], total: [] };
+    const scores = new Set<number>();
+    const seqStart = performance.now();
+    for (let i = 0; i < REQUESTS; i++) {
+      const r = await liveness();
+      client.push(r.ms);
+      scores.add(r.score);
+      for (const k of Object.keys(inWorker) as (keyof Timings)[]) inWorker[k].push(r.timings[k]);
+    }
+    const seqSeconds = (performance.now() - seqStart) / 1000;
 
-  for (let i = 0; i < WARMUP; i++) await liveness();
-  const client: number[] = [];
-  const server: Record<keyof Timings, number[]> = { decode: [], preprocess: [], student: [], total: [] };
-  const scores = new Set<number>();
-  const seqStart = performance.now();
-  for (let i = 0; i < REQUESTS; i++) {
-    const r = await liveness();
-    client.push(r.ms);
-    scores.add(r.score);
-    for (const k of Object.keys(server) as (keyof Timings)[]) server[k].push(r.timings[k]);
-  }
-  const seqSeconds = (performance.now() - seqStart) / 1000;
+    let next = 0;
+    const concStart = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next++ < REQUESTS) await liveness();
+      }),
+    );
+    const concSeconds = (performance.now() - concStart) / 1000;
 
-  let next = 0;
-  const concStart = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next++ < REQUESTS) await liveness();
-    }),
-  );
-  const concSeconds = (performance.now() - concStart) / 1000;
-  const rssAfter = workerdRssKiB(dev.pid ?? -1);
+    // the transport's share: a tiny 404 problem, almost no work in the Worker
+    const baseline: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const t0 = performance.now();
+      await (await fetch(`${server.base}/bench-baseline`)).arrayBuffer();
+      baseline.push(performance.now() - t0);
+    }
+    const healthAfter = (await (await fetch(`${server.base}/healthz`)).json()) as { onnxruntimeMemoryBytes?: number };
+    const rssAfter = workerdRssKiB(server.root);
 
-  // HTTP round trip through wrangler dev with almost no work in the Worker (a small 404 problem)
-  const baseline: number[] = [];
-  for (let i = 0; i < 200; i++) {
-    const t0 = performance.now();
-    await (await fetch(`${base}/bench-baseline`)).arrayBuffer();
-    baseline.push(performance.now() - t0);
-  }
-  const healthAfter = (await (await fetch(`${base}/healthz`)).json()) as { onnxruntimeMemoryBytes?: number };
-  stop();
-
-  const mib = (kib: number) => f(kib / 1024, 1);
-  const student = health.models[0];
-  console.log(`fas-edge bench (wrangler dev, workerd, ${process.platform}, ${cpus().length} CPUs)`);
-  console.log(`1-minute load average: ${f(loadBefore)} at the start, ${f(loadavg()[0] ?? NaN)} at the end (figures stretch when other work shares the cores)`);
-  console.log(`payload: ${SIDE}x${SIDE} JPEG face crop (q90), ${body.length} bytes; student ${student?.publicId ?? "?"}`);
-  console.log(`start-up until ready: ${f(readyMs, 0)} ms (includes bundling and compiling the 14 MB wasm)`);
-  console.log(`cold start, first request: ${f(cold.ms, 1)} ms end to end; in Worker total ${f(cold.timings.total, 1)} ms (student session load ${f(student?.loadMs ?? NaN, 1)} ms, of which onnxruntime start-up and session creation ${f(student?.createMs ?? NaN, 1)} ms)`);
-  console.log(`warm, ${REQUESTS} sequential requests after ${WARMUP} warm-up:`);
-  console.log(`  ${summary("end to end (client, HTTP)", client)}`);
-  console.log(`  ${summary("HTTP baseline (GET, tiny 404)", baseline)}`);
-  for (const k of ["decode", "preprocess", "student", "total"] as const) console.log(`  ${summary(`in Worker ${k}`, server[k])}`);
-  console.log(`  distinct scores: ${scores.size} (deterministic: ${scores.size === 1})`);
-  console.log(`throughput, one isolate: sequential ${f(REQUESTS / seqSeconds, 0)} req/s; ${CONCURRENCY} in flight ${f(REQUESTS / concSeconds, 0)} req/s`);
-  console.log(
-    `memory: onnxruntime wasm linear memory ${health.onnxruntimeMemoryBytes === undefined ? "?" : mib(health.onnxruntimeMemoryBytes / 1024)} MiB after the first request, ` +
-      `${healthAfter.onnxruntimeMemoryBytes === undefined ? "?" : mib(healthAfter.onnxruntimeMemoryBytes / 1024)} MiB at the end; ` +
-      `workerd RSS ${mib(rssBefore)} MiB before the first request, ${mib(rssAfterLoad)} MiB after the models loaded (+${mib(rssAfterLoad - rssBefore)}), ${mib(rssAfter)} MiB at the end`,
-  );
-
-  if (!args.includes("--no-bundle")) {
+    const mib = (kib: number) => f(kib / 1024, 1);
+    const ortMiB = (bytes?: number) => (bytes === undefined ? "?" : mib(bytes / 1024));
+    const student = health.models[0];
+    console.log(`fas-edge bench: ${VIA_WRANGLER_DEV ? "wrangler dev" : "deploy bundle in Miniflare"} (workerd), ${process.platform}, ${cpus().length} CPUs`);
+    console.log(`1-minute load average: ${f(loadBefore)} at the start, ${f(loadavg()[0] ?? NaN)} at the end (figures stretch when other work shares the cores)`);
+    console.log(`payload: ${SIDE}x${SIDE} JPEG face crop (q90), ${body.length} bytes; student ${student?.publicId ?? "?"}`);
+    console.log(`runtime start until ready: ${f(server.startMs, 0)} ms (workerd loads the script and compiles the 14 MB wasm)`);
+    console.log(
+      `cold start, first request: ${f(cold.ms, 1)} ms end to end; in Worker total ${f(cold.timings.total, 1)} ms ` +
+        `(student load ${f(student?.loadMs ?? NaN, 1)} ms, of which onnxruntime start-up and session creation ${f(student?.createMs ?? NaN, 1)} ms)`,
+    );
+    console.log(`warm, ${REQUESTS} sequential requests after ${WARMUP} warm-up:`);
+    console.log(`  ${summary("end to end (client, HTTP)", client)}`);
+    console.log(`  ${summary("HTTP baseline (GET, tiny 404)", baseline)}`);
+    for (const k of ["decode", "preprocess", "student", "total"] as const) console.log(`  ${summary(`in Worker ${k}`, inWorker[k])}`);
+    console.log(`  distinct scores: ${scores.size} (deterministic: ${scores.size === 1})`);
+    console.log(
+      `throughput, one isolate: sequential ${f(REQUESTS / seqSeconds, 0)} req/s, ${CONCURRENCY} in flight ${f(REQUESTS / concSeconds, 0)} req/s; ` +
+        `Worker compute alone ${f(1000 / mean(inWorker.total), 0)} req/s (1000 / mean in-Worker total)`,
+    );
+    console.log(
+      `memory: onnxruntime wasm linear memory ${ortMiB(health.onnxruntimeMemoryBytes)} MiB after the first request, ${ortMiB(healthAfter.onnxruntimeMemoryBytes)} MiB at the end; ` +
+        `workerd RSS ${mib(rssBefore)} MiB before the first request, ${mib(rssAfterLoad)} MiB after the models loaded (+${mib(rssAfterLoad - rssBefore)}), ${mib(rssAfter)} MiB at the end`,
+    );
     console.log("");
-    execFileSync("npx", ["tsx", "scripts/bundle-check.ts", "--outdir", ".cache/bench-dist"], { stdio: "inherit" });
+    process.stdout.write(bundleReport);
+  } finally {
+    await server.stop();
   }
 }
 

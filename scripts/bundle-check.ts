@@ -6,6 +6,7 @@
  *
  *   npm run bundle:check            (writes to dist/)
  *   npm run bundle:check -- --outdir /tmp/out
+ *   npm run bundle:check -- --outdir /tmp/out --no-build   (sizes of an existing build)
  */
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -20,14 +21,18 @@ const TARGET = 5 * MIB;
 const args = process.argv.slice(2);
 const outdirFlag = args.indexOf("--outdir");
 const outdir = resolve(outdirFlag >= 0 ? (args[outdirFlag + 1] ?? "dist") : "dist");
-// dist/ is this script's own output: start it empty so that no stale module is counted
-if (outdirFlag < 0) rmSync(outdir, { recursive: true, force: true });
+const build = !args.includes("--no-build");
+// dist/ and .cache/ are build output: start them empty so that no stale module is counted
+const ownFolder = outdir === resolve("dist") || outdir.startsWith(resolve(".cache") + "/");
+if (build && ownFolder) rmSync(outdir, { recursive: true, force: true });
 
-const wranglerOutput = execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir], {
-  encoding: "utf8",
-  env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
-  stdio: ["ignore", "pipe", "inherit"],
-});
+const wranglerOutput = build
+  ? execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir], {
+      encoding: "utf8",
+      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+      stdio: ["ignore", "pipe", "inherit"],
+    })
+  : "";
 const wranglerTotal = /Total Upload: .*/.exec(wranglerOutput)?.[0];
 
 const fmt = (bytes: number): string => `${(bytes / MIB).toFixed(2)} MiB`.padStart(10);
