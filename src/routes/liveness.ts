@@ -18,6 +18,9 @@ export const livenessRoutes = new Hono<AppEnv>().use("/v1/liveness", livenessTel
     teacher && config.teacherFallback
       ? async (frame: LivenessInput) => {
           fallback = await askTeacher(teacher, frame);
+          if (fallback.outcome !== "answered") {
+            console.warn(JSON.stringify({ level: "warn", requestId: c.get("requestId"), teacher: fallback.outcome, error: fallback.error }));
+          }
           return fallback.verdict;
         }
       : undefined;
