@@ -6,6 +6,7 @@ import { problemResponse, problemType } from "./http/problem";
 import { healthRoutes } from "./routes/health";
 import { livenessRoutes } from "./routes/liveness";
 import { modelRoutes } from "./routes/models";
+import { pageRoutes } from "./routes/pages";
 import { swapRoutes } from "./routes/swap";
 import { teacherRoutes } from "./routes/teacher";
 import { isolateServices } from "./services";
@@ -34,6 +35,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route("/", swapRoutes);
   app.route("/", modelRoutes);
   app.route("/", healthRoutes);
+  app.route("/", pageRoutes);
 
   app.notFound((c) =>
     problemResponse(c, 404, { type: problemType("not-found"), title: "Not found", detail: `${c.req.method} ${c.req.path}` }),
