@@ -39,7 +39,7 @@ h3 { font-size: 1rem; margin: 1.25rem 0 .5rem; }
 .stage[data-state="live"] .guide-ring { stroke: #8fe3b0; stroke-dasharray: none; }
 .stage[data-state="checking"] .guide-ring { stroke: var(--focus); stroke-dasharray: none; }
 .stage-hint { position: absolute; left: 50%; top: .6rem; transform: translateX(-50%); margin: 0; max-width: 90%;
-  background: rgba(10, 14, 22, .8); color: #fff; padding: .35rem .8rem; border-radius: 999px; font-size: .9rem; text-align: center; }
+  background: rgba(10, 14, 22, .8); color: #fff; padding: .3rem .8rem; border-radius: 999px; font-size: .85rem; text-align: center; white-space: nowrap; }
 .actions { display: flex; gap: .75rem; flex-wrap: wrap; margin: 1rem 0; }
 .actions button { flex: 1 1 10rem; }
 button { font: inherit; min-height: 2.75rem; padding: .5rem 1.1rem; border-radius: .5rem; border: 1px solid #9aa3b5;
