@@ -1,0 +1,39 @@
+import { chromium, type Browser } from "playwright-core";
+
+/** Debian's chromium (scripts/setup.sh installs it); CHROMIUM_PATH overrides. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** Flags that keep chromium off the network (the machines here have none). */
+const OFFLINE_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export interface LaunchedBrowser {
+  readonly browser: Browser;
+  close(): Promise<void>;
+}
+
+/**
+ * Chromium with a fresh profile (playwright gives every launch a new temporary one); with `fakeCamera`, getUserMedia is granted without a prompt and
+ * the camera plays that .y4m file in a loop.
+ */
+export async function launchChromium(options: { fakeCamera?: string } = {}): Promise<LaunchedBrowser> {
+  const args = [...OFFLINE_FLAGS];
+  if (options.fakeCamera) {
+    args.push("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", `--use-file-for-fake-video-capture=${options.fakeCamera}`);
+  }
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args, headless: true });
+  return {
+    browser,
+    async close() {
+      await browser.close();
+    },
+  };
+}
