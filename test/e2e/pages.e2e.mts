@@ -90,9 +90,11 @@ describe("demo page with a fake camera", () => {
     try {
       const page = await chromium.browser.newPage({ viewport: { width: 1280, height: 900 } });
       await page.goto(`${dev.base}/`);
-      await page.getByRole("button", { name: "Start camera" }).click();
-      const check = page.getByRole("button", { name: "Check liveness" });
+      // keyboard only: Enter on "Start camera"; once the camera runs, focus moves to "Check liveness"
+      await page.getByRole("button", { name: "Start camera" }).focus();
+      await page.keyboard.press("Enter");
       await page.waitForFunction(() => !(document.getElementById("check-button") as HTMLButtonElement).disabled);
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe("check-button");
       expect(await page.evaluate(() => [(document.getElementById("preview") as HTMLVideoElement).videoWidth, (document.getElementById("preview") as HTMLVideoElement).videoHeight])).toEqual([
         FRAME.width,
         FRAME.height,
@@ -101,7 +103,7 @@ describe("demo page with a fake camera", () => {
       const [request, answered] = await Promise.all([
         page.waitForRequest((r) => r.url().endsWith("/v1/liveness") && r.method() === "POST"),
         page.waitForResponse((r) => r.url().endsWith("/v1/liveness")),
-        check.click(),
+        page.keyboard.press("Enter"),
       ]);
       expect(request.headers()["content-type"]).toMatch(/^multipart\/form-data; boundary=/);
       const response = (await answered.json()) as LivenessResponse;
