@@ -241,7 +241,10 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
             return {"checkpoint": str(ck), "epochs": c["epochs"], "bestEpoch": c["best_epoch"], "history": c["history"]}
 
         def st_ablation(d):
-            ck = train_model("student", to_dict(cfg.student), train, val, pcfg, scaled(cfg.student_train, scale), d, cfg.augment, kd=None, views=views, log=R.log)
+            # same number of epochs as the distilled student (step schedule, no wall-time budget),
+            # so that the only difference between the two is the teacher term
+            tc = dataclasses.replace(cfg.student_train, epochs=int(s_info["epochs"]), max_wall_s=0.0)
+            ck = train_model("student", to_dict(cfg.student), train, val, pcfg, tc, d, cfg.augment, kd=None, views=views, log=R.log)
             c = torch.load(ck, map_location="cpu")
             return {"checkpoint": str(ck), "epochs": c["epochs"], "bestEpoch": c["best_epoch"], "history": c["history"]}
 
