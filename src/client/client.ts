@@ -194,8 +194,9 @@ export class FasEdgeClient {
         signal: controller.signal,
       });
       // the body is read under the same deadline
-      const buffered = new Response(await response.arrayBuffer(), { status: response.status, statusText: response.statusText, headers: response.headers });
-      return buffered;
+      const body = await response.arrayBuffer();
+      const nullBody = response.status === 204 || response.status === 205 || response.status === 304;
+      return new Response(nullBody ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
     } catch (error) {
       if (timedOut) throw new FasEdgeTimeoutError(this.options.timeoutMs);
       if (signal?.aborted) throw new FasEdgeAbortError("the request was cancelled");
