@@ -89,7 +89,7 @@ input[type="checkbox"] { width: 1.15rem; height: 1.15rem; }
 figure { margin: 0; }
 figure h3 { margin-top: 0; }
 .chart-svg { width: 100%; height: auto; display: block; }
-.chart-label, .chart-value, .chart-tick { font-size: 12px; fill: var(--ink); }
+.chart-label, .chart-value, .chart-tick { font-size: 13px; fill: var(--ink); }
 .chart-tick { fill: var(--ink-2); }
 .chart-axis { stroke: var(--line); }
 .legend { list-style: none; display: flex; flex-wrap: wrap; gap: .3rem 1rem; padding: 0; margin: .5rem 0 0; font-size: .85rem; color: var(--ink-2); }
@@ -106,6 +106,7 @@ figure h3 { margin-top: 0; }
 .notes { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .3rem 1rem; font-size: .875rem; color: var(--ink-2); margin: 0; }
 .notes dt { font-weight: 600; color: var(--ink); }
 .notes dd { margin: 0; }
+@media (max-width: 40rem) { .notes { grid-template-columns: minmax(0, 1fr); } .notes dd { margin-bottom: .4rem; } }
 section + section { margin-top: 1.5rem; }
 .demo > section + section { margin-top: 0; }
 @media (prefers-reduced-motion: no-preference) { button { transition: filter .15s; } }

@@ -198,6 +198,8 @@ describe("dashboard", () => {
       expect(await page.locator("#chart-decisions svg rect").count()).toBeGreaterThan(0);
       expect(await page.getByRole("status").textContent()).toMatch(/^Updated /);
       await page.screenshot({ path: join(ARTEFACTS, "dashboard.png"), fullPage: true });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.screenshot({ path: join(ARTEFACTS, "dashboard-phone.png"), fullPage: true });
     } finally {
       await chromium.close();
     }

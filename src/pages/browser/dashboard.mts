@@ -111,7 +111,7 @@ interface Series {
 function barChart(target: HTMLElement, regions: readonly SwapRegion[], series: readonly Series[], options: { stacked: boolean; max?: number; unit: string; format: (v: number) => string }): void {
   const rowH = options.stacked ? 26 : 14 * series.length + 12;
   const labelW = 64;
-  const width = 420;
+  const width = 360;
   const plotW = width - labelW - 70;
   const height = Math.max(1, regions.length) * rowH + 28;
   const totals = regions.map((r) => (options.stacked ? series.reduce((s, x) => s + (x.value(r) ?? 0), 0) : Math.max(0, ...series.map((x) => x.value(r) ?? 0))));
