@@ -6,7 +6,7 @@ import type { Services } from "../src/app-env";
 import { readConfig } from "../src/config";
 import { AssetModelStore } from "../src/models/asset-model-store";
 import { publicModelId, type ModelCard } from "../src/models/manifest-schema";
-import { ModelRegistry } from "../src/models/model-registry";
+import type { ModelRegistry } from "../src/models/model-registry";
 import { LivenessResponseSchema, type LivenessResponse } from "../src/schemas/liveness";
 import { SwapResponseSchema, type SwapResponse } from "../src/schemas/swap";
 import { TeacherClient } from "../src/teacher/teacher-client";
@@ -20,14 +20,16 @@ import { SwapTelemetry } from "../src/telemetry/swap-telemetry";
 import { findBandFrames, type BandFrames } from "./helpers/band-frames";
 import { worker } from "./helpers/worker";
 
-const registry = new ModelRegistry(new AssetModelStore(env.ASSETS));
+/** The serving models, with the band the test frames were chosen for (see findBandFrames). */
+let registry: ModelRegistry;
 const teacherClient = new TeacherClient(env.TEACHER, { timeoutMs: 120_000 });
 let frames: BandFrames;
 let studentCard: ModelCard;
 let teacherCard: ModelCard;
 
 beforeAll(async () => {
-  frames = await findBandFrames(registry);
+  frames = await findBandFrames(new AssetModelStore(env.ASSETS));
+  registry = frames.registry;
   const manifest = await registry.manifest();
   const s = manifest.models[manifest.serving.student];
   const t = manifest.serving.teacher ? manifest.models[manifest.serving.teacher] : undefined;

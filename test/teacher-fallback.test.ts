@@ -7,7 +7,7 @@ import { readConfig } from "../src/config";
 import type { LivenessInput } from "../src/http/liveness-request";
 import { publicModelId } from "../src/models/manifest-schema";
 import { AssetModelStore } from "../src/models/asset-model-store";
-import { ModelRegistry } from "../src/models/model-registry";
+import type { ModelRegistry } from "../src/models/model-registry";
 import { LivenessResponseSchema, type LivenessResponse } from "../src/schemas/liveness";
 import { ProblemSchema } from "../src/schemas/problem";
 import { TeacherResponseSchema, type TeacherResponse } from "../src/schemas/teacher";
@@ -17,7 +17,8 @@ import { findBandFrames, type BandFrames } from "./helpers/band-frames";
 import { golden, goldenImage } from "./helpers/golden";
 import { post, worker } from "./helpers/worker";
 
-const registry = new ModelRegistry(new AssetModelStore(env.ASSETS));
+/** The serving models, with the band the test frames were chosen for (see findBandFrames). */
+let registry: ModelRegistry;
 /** The real teacher: POST /v1/liveness/teacher of this Worker, through the TEACHER service binding. */
 const realTeacher = new TeacherClient(env.TEACHER, { timeoutMs: 120_000 });
 
@@ -27,7 +28,8 @@ let teacherId: string;
 let direct: TeacherResponse;
 
 beforeAll(async () => {
-  frames = await findBandFrames(registry);
+  frames = await findBandFrames(new AssetModelStore(env.ASSETS));
+  registry = frames.registry;
   const manifest = await registry.manifest();
   const card = manifest.serving.teacher ? manifest.models[manifest.serving.teacher] : undefined;
   if (!card) throw new Error("the manifest names no serving teacher");

@@ -38,28 +38,47 @@ export function faceVariants(face: RgbImage): RgbImage[] {
 /**
  * Finds frames inside and outside the uncertainty band for whatever models are deployed: the
  * variants first, then, when none lands inside, blends between a variant below the band and one
- * above it (bisection on the blend weight: the score moves continuously enough to land inside).
+ * above it (bisection on the blend weight: the score moves continuously enough to land inside a
+ * band of some width). `inBand` is absent when nothing lands inside (for example a band of zero
+ * width); `variants` are the variants' results either way.
  */
 export async function searchBand<T extends Classified>(
   face: RgbImage,
   classify: (png: Uint8Array) => Promise<T>,
-): Promise<{ inBand: T; confident: T[] }> {
+): Promise<{ inBand?: T; confident: T[]; variants: T[] }> {
   const scored = [];
   for (const image of faceVariants(face)) scored.push({ image, result: await classify(toPng(image)) });
-  const confident = scored.filter((s) => s.result.side !== "inside").map((s) => s.result);
-  const direct = scored.find((s) => s.result.side === "inside");
-  if (direct) return { inBand: direct.result, confident };
-  for (const lo of scored.filter((s) => s.result.side === "below")) {
-    for (const hi of scored.filter((s) => s.result.side === "above")) {
-      let [t0, t1] = [0, 1];
-      for (let step = 0; step < 30; step++) {
-        const t = (t0 + t1) / 2;
-        const mid = await classify(toPng(blend(lo.image, hi.image, t)));
-        if (mid.side === "inside") return { inBand: mid, confident };
-        if (mid.side === "below") t0 = t;
-        else t1 = t;
-      }
+  const variants = scored.map((s) => s.result);
+  const confident = variants.filter((r) => r.side !== "inside");
+  const direct = variants.find((r) => r.side === "inside");
+  if (direct) return { inBand: direct, confident, variants };
+  const lo = scored.find((s) => s.result.side === "below");
+  const hi = scored.find((s) => s.result.side === "above");
+  if (lo && hi) {
+    let [t0, t1] = [0, 1];
+    for (let step = 0; step < 24; step++) {
+      const t = (t0 + t1) / 2;
+      const mid = await classify(toPng(blend(lo.image, hi.image, t)));
+      if (mid.side === "inside") return { inBand: mid, confident, variants };
+      if (mid.side === "below") t0 = t;
+      else t1 = t;
     }
   }
-  throw new Error(`no frame lands in the uncertainty band (sides of the variants: ${scored.map((s) => s.result.side).join(", ")})`);
+  return { confident, variants };
+}
+
+/**
+ * A band around one of `scores` that holds none of the others: for models whose manifest band
+ * no test frame can land in. Picks the score farthest from its neighbours.
+ */
+export function bandAround(scores: readonly number[], maxHalfWidth = 0.02): { index: number; band: [number, number] } {
+  let best = { index: -1, gap: -1 };
+  scores.forEach((s, i) => {
+    const gap = Math.min(...scores.filter((_, j) => j !== i).map((o) => Math.abs(o - s)), 1);
+    if (gap > best.gap) best = { index: i, gap };
+  });
+  const s = scores[best.index];
+  if (s === undefined || !(best.gap > 0)) throw new Error(`no score stands apart from the others: ${scores.join(", ")}`);
+  const half = Math.min(best.gap / 2, maxHalfWidth);
+  return { index: best.index, band: [Math.max(0, s - half), Math.min(1, s + half)] };
 }
