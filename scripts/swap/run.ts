@@ -3,9 +3,9 @@
 
 import { fork } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { ManifestSchema, type Preprocess } from "../../src/models/manifest-schema";
@@ -44,6 +44,8 @@ export interface SwapOptions {
   edgeBench?: string | undefined;
   /** run `npm run bench:edge` first and read its output */
   runEdge: boolean;
+  /** peers missing from the shipped manifest: "auto" (runs/<name>/release/models/manifest.json), a manifest path, or undefined */
+  extraPeers?: string | undefined;
   /** processes that score the frames (the benchmark always runs in this one process) */
   jobs: number;
   /** folder for cached scores (undefined: always score) */
@@ -101,6 +103,36 @@ function describeTraining(role: string, provenance: Record<string, unknown> | un
   return extra.length ? `${data} (${extra.join(", ")})` : data;
 }
 
+/**
+ * Peer cards that the shipped manifest lacks, from release manifests of factory runs
+ * (`runs/<name>/release/models/manifest.json`, newest first), or from one given manifest path.
+ */
+function findExtraPeers(
+  where: string,
+  manifest: ReturnType<typeof ManifestSchema.parse>,
+): Array<{ card: ReturnType<typeof ManifestSchema.parse>["models"][string]; dir: string; from: string }> {
+  const paths =
+    where === "auto"
+      ? existsSync("runs")
+        ? readdirSync("runs")
+            .map((d) => join("runs", d, "release", "models", "manifest.json"))
+            .filter((p) => existsSync(p))
+            .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
+        : []
+      : [where];
+  const out: Array<{ card: ReturnType<typeof ManifestSchema.parse>["models"][string]; dir: string; from: string }> = [];
+  for (const p of paths) {
+    const m = ManifestSchema.safeParse(JSON.parse(readFileSync(p, "utf8")));
+    if (!m.success) continue;
+    for (const card of Object.values(m.data.models)) {
+      if (card.role !== "peer" || manifest.models[card.id] || out.some((x) => x.card.id === card.id)) continue;
+      if (!existsSync(join(dirname(p), card.file))) continue;
+      out.push({ card, dir: dirname(p), from: p });
+    }
+  }
+  return out;
+}
+
 async function loadModels(o: SwapOptions): Promise<{ models: EvaluatedModel[]; manifest: ReturnType<typeof ManifestSchema.parse>; manifestPath: string }> {
   const manifestPath = join(o.modelsDir, "manifest.json");
   const manifest = ManifestSchema.parse(JSON.parse(readFileSync(manifestPath, "utf8")));
@@ -116,10 +148,17 @@ async function loadModels(o: SwapOptions): Promise<{ models: EvaluatedModel[]; m
     const firstRunMs = performance.now() - t1;
     models.push({ ...m, session, modelBytes: bytes, sessionCreateMs, firstRunMs, gzipBytes: gzipSync(bytes, { level: 9 }).length, sha256: sha256(bytes) });
   };
-  for (const card of Object.values(manifest.models)) {
-    const path = join(o.modelsDir, card.file);
+  const cards: Array<{ card: (typeof manifest.models)[string]; dir: string; from?: string }> = Object.values(manifest.models).map((card) => ({ card, dir: o.modelsDir }));
+  if (o.extraPeers) {
+    for (const e of findExtraPeers(o.extraPeers, manifest)) {
+      cards.push(e);
+      o.log(`peer ${e.card.id} is not in ${manifestPath}: taken from ${e.from}`);
+    }
+  }
+  for (const { card, dir, from } of cards) {
+    const path = join(dir, card.file);
     const bytes = new Uint8Array(readFileSync(path));
-    const notes: string[] = [];
+    const notes: string[] = from ? [`not in the shipped manifest: taken from ${from}`] : [];
     if (sha256(bytes) !== card.sha256) notes.push(`sha256 differs from the manifest (${card.sha256.slice(0, 12)})`);
     if (bytes.length !== card.bytes) notes.push(`file has ${bytes.length} bytes, manifest says ${card.bytes}`);
     const prov = card.provenance as Record<string, unknown> | undefined;
@@ -897,6 +936,7 @@ export function defaultOptions(): SwapOptions {
     cross: true,
     jobs: Math.max(1, Math.min(2, cpus().length)),
     scoreCache: ".cache/swap-scores",
+    extraPeers: "auto",
     native: true,
     nativeCacheDir: ".cache/ort-node",
     log: (line) => process.stderr.write(`swap: ${line}\n`),
