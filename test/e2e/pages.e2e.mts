@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
@@ -38,6 +38,7 @@ beforeAll(async () => {
   cropScale = scale;
   scored = await scoreCandidates(client, await makeCandidates(work, cropScale));
   for (const c of scored) count(c.answer.decision);
+  writeFileSync(join(ARTEFACTS, "candidates.txt"), `${summary(scored)}\n`);
 });
 
 afterAll(async () => {
@@ -156,7 +157,6 @@ describe("demo page without a camera", () => {
   it("shows the service's problem, never a decision, for an image it refuses", async () => {
     const tiny = join(work, "tiny.png");
     const { encode } = await import("fast-png");
-    const { writeFileSync } = await import("node:fs");
     writeFileSync(tiny, encode({ width: 8, height: 8, data: new Uint8Array(8 * 8 * 3).fill(200), channels: 3, depth: 8 }));
     const chromium = await launchChromium();
     try {
