@@ -34,9 +34,8 @@ if [ "${FAS_SKIP_PYTHON:-0}" != 1 ] && ! python_ready; then
   python_ready || { echo "setup: the Python packages are still not importable; see training/requirements.txt" >&2; exit 1; }
 fi
 
-if [ -f package-lock.json ]; then
-  npm ci --no-fund --no-audit
-else
-  npm install --no-fund --no-audit
-fi
+# `npm install` (not `npm ci`) with the committed package-lock.json: the versions stay the locked
+# ones, and vite's optional Windows-only dependency, which the registry does not serve, is skipped
+# instead of failing the install as `npm ci` does.
+npm install --no-fund --no-audit
 echo "setup: done"
