@@ -83,7 +83,7 @@ input[type="checkbox"] { width: 1.15rem; height: 1.15rem; }
 .card { background: var(--panel); border: 1px solid var(--line); border-radius: .75rem; padding: 1rem; }
 .card p { margin: 0; }
 .card-label { color: var(--ink-2); font-size: .85rem; }
-.card-value { font-size: 1.5rem; font-weight: 700; font-variant-numeric: tabular-nums; margin: .15rem 0 !important; }
+.card-value { font-size: 1.3rem; font-weight: 700; font-variant-numeric: tabular-nums; margin: .15rem 0 !important; }
 .card-detail { color: var(--ink-2); font-size: .8rem; }
 .charts { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(min(100%, 24rem), 1fr)); margin-bottom: 1.5rem; }
 figure { margin: 0; }
