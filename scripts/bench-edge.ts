@@ -16,6 +16,11 @@
  *   npm run bench:edge
  *   npm run bench:edge -- --requests 2000 --concurrency 4
  *   npm run bench:edge -- --wrangler-dev
+ *   npm run bench:edge -- --var SHADOW_SAMPLE_RATE=0.05   (override a Worker var; Miniflare mode)
+ *
+ * The student path is what is measured: SHADOW_SAMPLE_RATE (background teacher scoring of
+ * confidently decided frames) is set to 0 unless overridden, so that no teacher work runs
+ * between the timed requests.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -41,6 +46,12 @@ const CONCURRENCY = option("concurrency", 4);
 const SIDE = option("side", 128);
 const VIA_WRANGLER_DEV = args.includes("--wrangler-dev");
 const OUTDIR = resolve(".cache/bench-dist");
+const VAR_OVERRIDES: Record<string, string> = { SHADOW_SAMPLE_RATE: "0" };
+args.forEach((arg, i) => {
+  const value = arg === "--var" ? args[i + 1] : undefined;
+  const eq = value?.indexOf("=") ?? -1;
+  if (value && eq > 0) VAR_OVERRIDES[value.slice(0, eq)] = value.slice(eq + 1);
+});
 const QUIET_ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 
 function assetsDirectory(): string {
@@ -120,9 +131,12 @@ interface Server {
 async function startMiniflare(): Promise<Server> {
   const started = performance.now();
   const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
+  const declared = (workerOptions.bindings ?? {}) as Record<string, unknown>;
+  const overrides = Object.fromEntries(Object.entries(VAR_OVERRIDES).filter(([name]) => name in declared));
   const files = readdirSync(OUTDIR);
   const mf = new Miniflare({
     ...workerOptions,
+    bindings: { ...declared, ...overrides },
     modulesRoot: OUTDIR,
     modules: [
       { type: "ESModule", path: join(OUTDIR, "index.js") },
@@ -253,6 +267,7 @@ async function main(): Promise<void> {
     console.log(`fas-edge bench: ${VIA_WRANGLER_DEV ? "wrangler dev" : "deploy bundle in Miniflare"} (workerd), ${process.platform}, ${cpus().length} CPUs`);
     console.log(`1-minute load average: ${f(loadBefore)} at the start, ${f(loadavg()[0] ?? NaN)} at the end (figures stretch when other work shares the cores)`);
     console.log(`payload: ${SIDE}x${SIDE} JPEG face crop (q90), ${body.length} bytes; student ${student?.publicId ?? "?"}`);
+    if (!VIA_WRANGLER_DEV) console.log(`vars overridden: ${JSON.stringify(VAR_OVERRIDES)} (where wrangler.toml declares them)`);
     console.log(`runtime start until ready: ${f(server.startMs, 0)} ms (workerd loads the script and compiles the 14 MB wasm)`);
     console.log(
       `cold start, first request: ${f(cold.ms, 1)} ms end to end; in Worker total ${f(cold.timings.total, 1)} ms ` +
