@@ -22,7 +22,7 @@ const sha = (path: string): string => createHash("sha256").update(readFileSync(p
  * The run under `runsDir` whose quantised student is byte-identical to the shipped one (or the
  * given `runDir`), with its cross-protocol ONNX files.
  */
-export function findCrossRun(shipped: Record<string, { sha256: string }>, runsDir = "runs", runDir?: string): CrossRun | undefined {
+export function findCrossRun(shipped: Record<string, { sha256: string }>, runsDir = "runs", runDir?: string): CrossRun | { missing: string } {
   const candidates = runDir ? [runDir] : existsSync(runsDir) ? readdirSync(runsDir).map((d) => join(runsDir, d)) : [];
   const studentSha = shipped["student-int8"]?.sha256;
   for (const dir of candidates) {
@@ -32,15 +32,16 @@ export function findCrossRun(shipped: Record<string, { sha256: string }>, runsDi
     if (!existsSync(cfgPath)) continue;
     const cfg = JSON.parse(readFileSync(cfgPath, "utf8")) as { cross?: { enabled?: boolean; holdout?: string[] } };
     const holdout = cfg.cross?.enabled === false ? [] : (cfg.cross?.holdout ?? []);
-    if (!holdout.length) continue;
+    if (!holdout.length) return { missing: `the run that produced the shipped models (${dir}) has the cross protocol switched off (config.json cross.enabled = false)` };
     const files: Record<string, string> = {};
     for (const id of Object.keys(shipped)) {
       const f = id === "student-int8" ? join(dir, "cross-quantize", "student-int8.onnx") : join(dir, "cross-export", `${id}.onnx`);
       if (existsSync(f)) files[id] = f;
     }
     if (Object.keys(files).length) return { runDir: dir, holdout, files };
+    return { missing: `${dir} has no cross-protocol ONNX files (cross-export/, cross-quantize/)` };
   }
-  return undefined;
+  return { missing: `no run under ${runsDir}/ produced the shipped student-int8 (matched by sha256)` };
 }
 
 /** Frames a cross-protocol model is scored on: val without the held-out instruments; test bona fide plus the held-out instruments. */

@@ -230,7 +230,7 @@ export function renderMarkdown(r: SwapReport): string {
       : `**No band chosen:** ${c.reason}. models/manifest.json is left unchanged.`,
   );
   out.push("");
-  out.push(`Decision rule as in the service: the student decides (threshold ${num(c.studentThreshold, 4)}) unless its score is inside [lo, hi]; then the teacher decides (threshold ${num(c.teacherThreshold, 4)}). Mean latency: ${c.latencyModel}.`);
+  out.push(`Decision rule as in the service, with the manifest's thresholds: the student decides (threshold ${num(c.studentThreshold, 4)}) unless its score is inside [lo, hi]; then the teacher decides (threshold ${num(c.teacherThreshold, 4)}). Teacher and student ACER in this section are at those thresholds. The band is chosen on val, figures are on test. Mean latency: ${c.latencyModel}.`);
   out.push("");
   const rows = [...c.grid]
     .filter((g) => g.fallbackRate <= 0.2)
@@ -304,7 +304,7 @@ export function renderMarkdown(r: SwapReport): string {
   const open: string[] = [];
   const edgeMissing = ids.filter((id) => (m[id]!.role === "teacher" || id === "student-int8") && !m[id]!.edge);
   if (edgeMissing.length) open.push(`no workerd timing for ${edgeMissing.join(", ")}`);
-  if (!cross.length) open.push("no cross-instrument protocol figures: no cross-protocol models were found under runs/ (the per-instrument table above is an intra breakdown)");
+  if (!cross.length) open.push(`no cross-instrument protocol figures (${r.accuracyProtocols.crossInstrument.replace(/^not run: /, "")})`);
   if (!c.band) open.push("no cascade band meets the targets on val; models/manifest.json keeps its band");
   for (const t of r.targets.filter((t) => !t.met)) open.push(`target not met: ${t.name} (${t.value}; required ${t.target})`);
   for (const k of (rt.skipped ?? []) as string[]) open.push(k);
