@@ -1,6 +1,6 @@
 /**
  * Load test on loopback: starts the Worker in `wrangler dev` (offline, 127.0.0.1, a fresh KV
- * store), drives POST /v1/liveness with autocannon using a mix of confident, uncertain (in the
+ * store, from snapshots of its bundle and of models/ so edits made meanwhile do not reload it), drives POST /v1/liveness with autocannon using a mix of confident, uncertain (in the
  * student's uncertainty band, so they go to the teacher) and malformed frames for a bounded time,
  * then asks GET /v1/swap how many of those requests the SWAP telemetry counted.
  *
@@ -23,8 +23,8 @@
  *   npm run bench:load
  *   npm run bench:load -- --duration 60 --connections 16 --mix 6:2:2 --shadow 0.05
  */
-import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,7 +32,7 @@ import { decodeImage } from "../src/image/decode-image";
 import type { RgbImage } from "../src/image/rgb-image";
 import { ManifestSchema } from "../src/models/manifest-schema";
 import { cropWindow, extractCrop } from "../src/preprocess/crop";
-import { LivenessResponseSchema } from "../src/schemas/liveness";
+import { LivenessResponseSchema, type LivenessResponse } from "../src/schemas/liveness";
 import { SwapResponseSchema, type SwapResponse } from "../src/schemas/swap";
 import { bandAround, searchBand, type BandSide } from "../test/helpers/band-search";
 import { pngHeaderOnly } from "../test/helpers/images";
@@ -134,23 +134,29 @@ function goldenFace(dir: string): RgbImage {
 
 async function main(): Promise<void> {
   const dir = assetsDirectory();
-  const port = await freePort();
-  const inspectorPort = await freePort();
-  const base = `http://127.0.0.1:${port}`;
+  let base = "";
+  /** The latest output of wrangler dev, shown when the run fails. */
+  let devLog = "";
   const work = mkdtempSync(join(tmpdir(), "fas-edge-bench-load-"));
+  const bundle = join(work, "bundle");
 
-  const startDev = async (assets: string | undefined, kv: string): Promise<() => void> => {
+  const startDev = async (assets: string, kv: string): Promise<() => Promise<void>> => {
+    const port = await freePort();
+    const inspectorPort = await freePort();
+    base = `http://127.0.0.1:${port}`;
     const dev = spawn(
       "npx",
       [
-        "wrangler", "dev",
+        "wrangler", "dev", join(bundle, "index.js"),
+        "--config", "wrangler.toml",
+        "--no-bundle",
         "--ip", "127.0.0.1",
         "--port", String(port),
         "--inspector-port", String(inspectorPort),
         "--persist-to", kv,
         "--var", `SHADOW_SAMPLE_RATE:${SHADOW}`,
-        "--log-level", "warn",
-        ...(assets ? ["--assets", assets] : []),
+        "--log-level", process.env.BENCH_LOAD_LOG_LEVEL ?? "warn",
+        "--assets", assets,
       ],
       {
         env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
@@ -159,8 +165,12 @@ async function main(): Promise<void> {
       },
     );
     let log = "";
-    dev.stdout?.on("data", (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000)));
-    dev.stderr?.on("data", (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000)));
+    const keep = (chunk: Buffer) => {
+      log = devLog = (log + chunk.toString()).slice(-20_000);
+      if (process.env.BENCH_LOAD_DEV_LOG) appendFileSync(process.env.BENCH_LOAD_DEV_LOG, chunk);
+    };
+    dev.stdout?.on("data", keep);
+    dev.stderr?.on("data", keep);
     let stopped = false;
     const stopDev = () => {
       if (stopped || dev.pid === undefined) return;
@@ -184,7 +194,7 @@ async function main(): Promise<void> {
       }
       await sleep(500);
     }
-    console.log(`wrangler dev ready on ${base} in ${round((Date.now() - started) / 1000, 1)} s (fresh KV in ${kv}${assets ? `, models from ${assets}` : ""})`);
+    console.log(`wrangler dev ready on ${base} in ${round((Date.now() - started) / 1000, 1)} s (fresh KV in ${kv}, models from ${assets})`);
     return async () => {
       stopDev();
       for (let i = 0; i < 40 && dev.exitCode === null && dev.signalCode === null; i++) await sleep(250);
@@ -199,19 +209,40 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => process.exit(130));
 
   try {
-    let stopDev = await startDev(undefined, join(work, "kv"));
+    // Snapshots of the Worker's bundle and of models/: wrangler dev reloads the Worker whenever its
+    // sources or assets change on disk, and a reload drops requests in flight and unflushed counts.
+    const assets = join(work, "models");
+    cpSync(dir, assets, { recursive: true });
+    execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", bundle], {
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    let stopDev = await startDev(assets, join(work, "kv"));
 
     let setupRequests = 0;
     const classify = async (png: Uint8Array) => {
-      setupRequests++;
-      const response = await fetch(`${base}/v1/liveness`, { method: "POST", body: Buffer.from(png), headers: { "content-type": "image/png" } });
-      const body = LivenessResponseSchema.parse(await response.json());
+      // set-up requests are retried: on a busy machine wrangler's dev proxy now and then drops one
+      // ("Your worker restarted mid-request"); the run's requests never are
+      let body: LivenessResponse | undefined;
+      for (let attempt = 1; !body; attempt++) {
+        setupRequests++;
+        try {
+          const response = await fetch(`${base}/v1/liveness`, { method: "POST", body: Buffer.from(png), headers: { "content-type": "image/png" } });
+          const text = await response.text();
+          if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${text.slice(0, 200)}`);
+          body = LivenessResponseSchema.parse(JSON.parse(text));
+        } catch (error) {
+          if (attempt >= 3) throw error;
+          console.log(`set-up request failed (${String(error)}), retrying`);
+          await sleep(1000);
+        }
+      }
       const [lo, hi] = body.uncertaintyBand;
       const inBand = body.decidedBy === "teacher" || body.decision === "uncertain";
       const side: BandSide = inBand ? "inside" : body.score < lo ? "below" : body.score > hi ? "above" : "inside";
       return { png, side, body };
     };
-    const face = goldenFace(dir);
+    const face = goldenFace(assets);
     let search = await searchBand(face, classify);
     let bandNote = "the manifest's band";
     if (!search.inBand) {
@@ -220,8 +251,6 @@ async function main(): Promise<void> {
       // score, so the run still has uncertain frames that go to the teacher.
       const manifestBand = search.variants[0]?.body.uncertaintyBand ?? [0, 0];
       const { band: testBand } = bandAround(search.variants.map((v) => v.body.score));
-      const assets = join(work, "models");
-      cpSync(dir, assets, { recursive: true });
       const manifest = JSON.parse(readFileSync(join(assets, "manifest.json"), "utf8"));
       manifest.serving.uncertaintyBand = testBand;
       writeFileSync(join(assets, "manifest.json"), JSON.stringify(manifest, null, 2));
@@ -378,12 +407,15 @@ async function main(): Promise<void> {
       }),
     );
     if (counted !== sent || run.serverErrors !== 0) process.exitCode = 1;
+  } catch (error) {
+    console.error(`wrangler dev output (last lines):\n${devLog.split("\n").slice(-40).join("\n")}`);
+    throw error;
   } finally {
     stop();
   }
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  console.error(error instanceof Error ? `${error.stack ?? error.message}${error.cause ? `\ncause: ${String(error.cause)}` : ""}` : String(error));
   process.exit(1);
 });
