@@ -226,7 +226,7 @@ export function renderMarkdown(r: SwapReport): string {
   out.push("");
   out.push(
     c.band
-      ? `**Chosen band [${c.band.map((v) => Number(v.toPrecision(4))).join(", ")}]** (${c.reason}). On test: fallback ${pct(c.fallbackRate)}, ACER ${pct(c.acer)} (APCER ${pct(c.apcer)}, BPCER ${pct(c.bpcer)}), mean latency ${num(c.meanLatencyMs, 3)} ms; teacher alone ${pct(c.teacherAcer)}, student alone ${pct(c.studentAcer)}. Targets (fallback <= 10 %, ACER <= teacher + 0.2 points) on test: ${c.meetsTargets ? "met" : "**not met**"}. ${c.writtenToManifest ? "Written to models/manifest.json `serving.uncertaintyBand`." : "Not written to models/manifest.json by this run."}`
+      ? `**Chosen band [${c.band.map((v) => Number(v.toPrecision(4))).join(", ")}]** (${c.reason}). On test: fallback ${pct(c.fallbackRate)}, ACER ${pct(c.acer)} (APCER ${pct(c.apcer)}, BPCER ${pct(c.bpcer)}), mean latency ${num(c.meanLatencyMs, 3)} ms; teacher alone ${pct(c.teacherAcer)}, student alone ${pct(c.studentAcer)}. Targets (fallback <= 10 %, ACER <= teacher + 0.2 points) on test: ${c.meetsTargets ? "met" : "**not met**"}. ${c.writtenToManifest ? "Written to models/manifest.json `serving.uncertaintyBand`." : c.bandAlreadyInManifest ? "It is already models/manifest.json's `serving.uncertaintyBand` (the factory's choice), so the manifest was left unchanged." : "Not written to models/manifest.json by this run."}`
       : `**No band chosen:** ${c.reason}. models/manifest.json is left unchanged.`,
   );
   out.push("");

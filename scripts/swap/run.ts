@@ -422,6 +422,7 @@ export interface SwapReport {
     grid: CascadePoint[];
     gridSize: number;
     writtenToManifest: boolean;
+    bandAlreadyInManifest: boolean;
   };
   roc: Record<string, Array<[number, number]>>;
   plots: Record<string, string>;
@@ -646,8 +647,13 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   const meets = !!chosenTest && chosenTest.fallbackRate <= 0.1 + 1e-12 && chosenTest.acer <= cascadeTeacherAcer + 0.002 + 1e-12;
 
   let writtenToManifest = false;
+  let bandAlreadyInManifest = false;
   if (o.writeBand) {
-    if (choice.band) {
+    const current = manifest.serving.uncertaintyBand;
+    if (choice.band && Math.abs(current[0] - choice.band[0]) < 1e-6 && Math.abs(current[1] - choice.band[1]) < 1e-6) {
+      bandAlreadyInManifest = true;
+      o.log(`the chosen band [${choice.band.join(", ")}] is already models/manifest.json's serving.uncertaintyBand; left unchanged`);
+    } else if (choice.band) {
       const band: [number, number] = [round6(choice.band[0]), round6(choice.band[1])];
       const updated = writeBand(readFileSync(manifestPath, "utf8"), band);
       writeFileSync(manifestPath, updated);
@@ -763,6 +769,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
       grid: testGrid.filter((p) => p.fallbackRate <= 0.3),
       gridSize: testGrid.length,
       writtenToManifest,
+      bandAlreadyInManifest,
     },
     roc: Object.fromEntries(models.map((m) => [m.id, rocCurve(testScores.get(m.id)!, 150)])),
     plots: {},
