@@ -47,7 +47,7 @@ export function parseEdgeBenchText(text: string, roles: { student: string; teach
   const head = text.split(/\r?\n/).find((l) => l.startsWith("fas-edge bench")) ?? "workerd (wrangler dev)";
   return {
     source,
-    runtime: head.replace(/^fas-edge bench\s*/, "").replace(/^\(|\)$/g, "") || "workerd",
+    runtime: head.replace(/^fas-edge bench\s*:?\s*/, "").replace(/^\(|\)$/g, "") || "workerd",
     note: `in-Worker times of sequential POST /v1/liveness requests (a ${/payload: ([^;]+)/.exec(text)?.[1] ?? "face crop"}), timed inside the Worker`,
     models,
     other,
