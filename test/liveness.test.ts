@@ -91,8 +91,8 @@ describe("POST /v1/liveness: bad input never gets a decision", () => {
     await problem(await worker.fetch("https://edge.test/v1/liveness", { method: "POST", body: new Uint8Array(10) }), 415, "unsupported-media-type");
   });
 
-  it("400 for an empty body", async () => {
-    await problem(await post(new Uint8Array(0), "image/jpeg"), 400, "empty-body");
+  it("413 for an empty body", async () => {
+    await problem(await post(new Uint8Array(0), "image/jpeg"), 413, "empty-body");
   });
 
   it("413 for a body over the 2 MiB default limit", async () => {

@@ -43,9 +43,9 @@ describe("readBodyWithLimit", () => {
     expect(pulled()).toBeLessThanOrEqual(1);
   });
 
-  it("calls an empty or missing body a bad request", async () => {
+  it("refuses an empty or missing body with 413, as an oversized one", async () => {
     expect((await problemOf(readBodyWithLimit(new Request("https://edge.test/", { method: "POST" }), 10))).slug).toBe("empty-body");
     const empty = new Request("https://edge.test/", { method: "POST", body: new Uint8Array(0) });
-    expect((await problemOf(readBodyWithLimit(empty, 10))).status).toBe(400);
+    expect((await problemOf(readBodyWithLimit(empty, 10))).status).toBe(413);
   });
 });

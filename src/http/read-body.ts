@@ -45,6 +45,7 @@ function tooLarge(limit: number, detail: string): ProblemError {
   });
 }
 
+/** An empty body is refused with the same status as an oversized one: the body's size is what is wrong. */
 function empty(): ProblemError {
-  return new ProblemError(400, { slug: "empty-body", title: "Empty request body", detail: "the request has no body" });
+  return new ProblemError(413, { slug: "empty-body", title: "Empty request body", detail: "the request has no body" });
 }
