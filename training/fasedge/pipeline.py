@@ -316,7 +316,8 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
             res = {}
             for mid, spec in models.items():
                 t0 = time.time()
-                lv, lt = ort_logits(spec["onnx"], xv), ort_logits(spec["onnx"], xt)
+                both = ort_logits(spec["onnx"], np.concatenate([xv, xt]))  # one onnxruntime-web process per model
+                lv, lt = both[: len(xv)], both[len(xv) :]
                 sv, stt = scores_from_logits(lv), scores_from_logits(lt)
                 thr = choose_threshold(sv, lab[vi] == "bonafide", frames.species[vi])
                 mv = evaluate(sv, lab[vi], frames.species[vi], thr)

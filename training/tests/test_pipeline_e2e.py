@@ -19,6 +19,7 @@ def tiny_config(csv) -> PipelineConfig:
     return PipelineConfig(
         name="e2e",
         quick=True,
+        peer=True,
         data=DataSpec(manifest=str(csv), workers=1),
         augment=AugmentConfig(views=2),
         teacher=TeacherConfig(stem=(8, 8), widths=(8, 16, 16, 16), depths=(1, 1, 1, 1)),
