@@ -308,6 +308,8 @@ export function renderMarkdown(r: SwapReport): string {
   if (!c.band) open.push("no cascade band meets the targets on val; models/manifest.json keeps its band");
   for (const t of r.targets.filter((t) => !t.met)) open.push(`target not met: ${t.name} (${t.value}; required ${t.target})`);
   for (const k of (rt.skipped ?? []) as string[]) open.push(k);
+  for (const id of ids.filter((id) => m[id]!.notes.some((n) => n.startsWith("not in the shipped manifest"))))
+    open.push(`\`${id}\` is not part of the shipped release; it was taken from an earlier factory run (trained on: ${m[id]!.trainedOn}), so its accuracy row says little about the architecture`);
   if (r.data.subsampled) open.push("the splits were subsampled (--limit): rerun without --limit for the reported figures");
   out.push("## Open");
   out.push("");
