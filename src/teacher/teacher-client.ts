@@ -72,7 +72,7 @@ export class TeacherClient {
       const body = await Promise.race([answer, deadline]);
       return { score: body.score, threshold: body.threshold, model: body.model, ms: performance.now() - started };
     } finally {
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
     }
   }
 }
