@@ -1,13 +1,10 @@
 import type { LivenessInput } from "../http/liveness-request";
-import { ProblemError } from "../http/problem";
-import { checkCompressedData, decodeInspected, inspectImage, type ImageLimits } from "../image/decode-image";
+import type { ImageLimits } from "../image/decode-image";
 import type { ModelRegistry } from "../models/model-registry";
 import { publicModelId } from "../models/manifest-schema";
-import { boxInsideImage } from "../preprocess/crop";
-import { preprocess } from "../preprocess/preprocess";
 import type { LivenessResponse } from "../schemas/liveness";
 import { cascade, type AskTeacher, type TeacherVerdict } from "./cascade";
-import { bonafideScore } from "./score";
+import { reportedMs, scoreFrame } from "./score-frame";
 
 export interface AssessOptions {
   readonly limits: ImageLimits;
@@ -28,36 +25,13 @@ export async function assessFrame(input: LivenessInput, registry: ModelRegistry,
   const started = options.startedAt ?? performance.now();
   const manifest = await registry.manifest();
   const student = await registry.student();
-  const sessionReady = student.ready();
-  sessionReady.catch(() => undefined);
-
-  const decodeStarted = performance.now();
-  const header = inspectImage(input.image, options.limits);
-  if (input.box && !boxInsideImage(input.box, header.width, header.height)) {
-    throw new ProblemError(400, {
-      slug: "box-outside-image",
-      title: "Face box outside the image",
-      detail: `box [${input.box.join(", ")}] does not lie inside the ${header.width}x${header.height} frame`,
-    });
-  }
-  await checkCompressedData(input.image, header);
-  const image = decodeInspected(input.image, header);
-  const decoded = performance.now();
-
   const { card } = student;
-  const { tensor, crop } = preprocess(image, input.box, card.preprocess);
-  const preprocessed = performance.now();
-
-  await sessionReady;
-  const runStarted = performance.now();
-  const logits = await student.run(tensor);
-  const studentScore = bonafideScore(logits, card.output.bonafideIndex);
-  const inferred = performance.now();
+  const frame = await scoreFrame(input, student, options.limits);
 
   const band = manifest.serving.uncertaintyBand;
   const { teacher } = options;
   const askTeacher: AskTeacher | undefined = teacher ? () => teacher(input) : undefined;
-  const result = await cascade(studentScore, card.threshold, band, askTeacher);
+  const result = await cascade(frame.score, card.threshold, band, askTeacher);
   const finished = performance.now();
 
   return {
@@ -70,15 +44,13 @@ export async function assessFrame(input: LivenessInput, registry: ModelRegistry,
       student: publicModelId(card),
       ...(result.teacher ? { teacher: result.teacher.model } : {}),
     },
-    crop: { x: crop.x0, y: crop.y0, side: crop.side },
+    crop: { x: frame.crop.x0, y: frame.crop.y0, side: frame.crop.side },
     timingsMs: {
-      decode: ms(decoded - decodeStarted),
-      preprocess: ms(preprocessed - decoded),
-      student: ms(inferred - runStarted),
-      ...(result.teacher ? { teacher: ms(result.teacher.ms) } : {}),
-      total: ms(finished - started),
+      decode: reportedMs(frame.decodeMs),
+      preprocess: reportedMs(frame.preprocessMs),
+      student: reportedMs(frame.modelMs),
+      ...(result.teacher ? { teacher: reportedMs(result.teacher.ms) } : {}),
+      total: reportedMs(finished - started),
     },
   };
 }
-
-const ms = (v: number): number => Math.max(0, Math.round(v * 1000) / 1000);
