@@ -8,6 +8,7 @@ import { SwapTelemetry } from "./telemetry/swap-telemetry";
 
 let isolateRegistry: ModelRegistry | undefined;
 let isolateTelemetry: SwapTelemetry | undefined;
+const servicesByEnv = new WeakMap<Env, Services>();
 
 /**
  * The services of this isolate: one model registry (so one onnxruntime session per model) shared
@@ -15,6 +16,16 @@ let isolateTelemetry: SwapTelemetry | undefined;
  * binding (its own invocation); one SWAP telemetry (Analytics Engine + this isolate's KV rollup).
  */
 export function isolateServices(env: Env): Services {
+  let services = servicesByEnv.get(env);
+  if (!services) {
+    services = buildServices(env);
+    servicesByEnv.set(env, services);
+  }
+  return services;
+}
+
+/** Built once per env object: the request path parses no config and creates no clients. */
+function buildServices(env: Env): Services {
   isolateRegistry ??= new ModelRegistry(new AssetModelStore(env.ASSETS));
   const config = readConfig(env);
   isolateTelemetry ??= env.SWAP_ROLLUPS
