@@ -30,10 +30,8 @@ import { join, resolve } from "node:path";
 import jpeg from "jpeg-js";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { decodeImage } from "../src/image/decode-image";
-import { ManifestSchema } from "../src/models/manifest-schema";
-import { cropWindow, extractCrop } from "../src/preprocess/crop";
 import { resizeTriangle } from "../src/preprocess/resize";
+import { goldenFaceCrop } from "./golden-face";
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -63,19 +61,14 @@ function assetsDirectory(): string {
 
 /** The golden frame's face, cropped with the student's crop scale and resized to SIDE x SIDE, as JPEG q90. */
 function faceCropJpeg(dir: string): { jpeg: Uint8Array; student: string } {
-  const golden = JSON.parse(readFileSync(join(dir, "golden", "golden.json"), "utf8"));
-  const manifest = ManifestSchema.parse(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")));
-  const student = manifest.models[manifest.serving.student];
-  if (!student) throw new Error("no serving student");
-  const { image } = decodeImage(new Uint8Array(readFileSync(join(dir, "golden", golden.image))), { minSide: 1, maxPixels: 1 << 26 });
-  const window = cropWindow(image.width, image.height, golden.box ?? undefined, student.preprocess.cropScale);
-  const resized = resizeTriangle(extractCrop(image, window), window.side, window.side, SIDE, SIDE, 3);
+  const { face, student } = goldenFaceCrop(dir);
+  const resized = resizeTriangle(Float64Array.from(face.data), face.width, face.height, SIDE, SIDE, 3);
   const rgba = new Uint8Array(SIDE * SIDE * 4);
   for (let p = 0; p < SIDE * SIDE; p++) {
     for (let c = 0; c < 3; c++) rgba[p * 4 + c] = Math.round(resized[p * 3 + c] ?? 0);
     rgba[p * 4 + 3] = 255;
   }
-  return { jpeg: new Uint8Array(jpeg.encode({ width: SIDE, height: SIDE, data: rgba }, 90).data), student: student.id };
+  return { jpeg: new Uint8Array(jpeg.encode({ width: SIDE, height: SIDE, data: rgba }, 90).data), student };
 }
 
 function freePort(): Promise<number> {

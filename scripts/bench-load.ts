@@ -28,14 +28,11 @@ import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSyn
 import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodeImage } from "../src/image/decode-image";
-import type { RgbImage } from "../src/image/rgb-image";
-import { ManifestSchema } from "../src/models/manifest-schema";
-import { cropWindow, extractCrop } from "../src/preprocess/crop";
 import { LivenessResponseSchema, type LivenessResponse } from "../src/schemas/liveness";
 import { SwapResponseSchema, type SwapResponse } from "../src/schemas/swap";
 import { bandAround, searchBand, type BandSide } from "../test/helpers/band-search";
 import { pngHeaderOnly } from "../test/helpers/images";
+import { goldenFaceCrop } from "./golden-face";
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -120,17 +117,6 @@ function quantile(sorted: number[], q: number): number {
 }
 
 const round = (v: number, digits = 2): number => Math.round(v * 10 ** digits) / 10 ** digits;
-
-/** The golden frame's face crop (the serving student's crop scale), as an RGB image. */
-function goldenFace(dir: string): RgbImage {
-  const golden = JSON.parse(readFileSync(join(dir, "golden", "golden.json"), "utf8"));
-  const manifest = ManifestSchema.parse(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")));
-  const student = manifest.models[manifest.serving.student];
-  if (!student) throw new Error("no serving student");
-  const { image } = decodeImage(new Uint8Array(readFileSync(join(dir, "golden", golden.image))), { minSide: 1, maxPixels: 1 << 26 });
-  const window = cropWindow(image.width, image.height, golden.box ?? undefined, student.preprocess.cropScale);
-  return { width: window.side, height: window.side, data: Uint8Array.from(extractCrop(image, window), (v) => Math.round(v)) };
-}
 
 async function main(): Promise<void> {
   const dir = assetsDirectory();
@@ -242,7 +228,7 @@ async function main(): Promise<void> {
       const side: BandSide = inBand ? "inside" : body.score < lo ? "below" : body.score > hi ? "above" : "inside";
       return { png, side, body };
     };
-    const face = goldenFace(assets);
+    const { face } = goldenFaceCrop(assets);
     let search = await searchBand(face, classify);
     let bandNote = "the manifest's band";
     if (!search.inBand) {
