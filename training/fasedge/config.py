@@ -49,14 +49,14 @@ class PipelineConfig:
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
     augment: AugmentConfig = field(default_factory=lambda: AugmentConfig(brightness=0.0, contrast=0.0, views=4))
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
-    teacher_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=16, lr=2e-3, batch_size=64, val_frames=512, max_wall_s=900))
+    teacher_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=60, lr=2e-3, batch_size=64, val_frames=512))
     student: StudentConfig = field(default_factory=StudentConfig)
-    student_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=30, lr=3e-3, batch_size=64, max_wall_s=270))
+    student_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=80, lr=3e-3, batch_size=64))
     kd: KDConfig = field(default_factory=KDConfig)
     quant: QuantConfig = field(default_factory=QuantConfig)
-    peer: bool = False  # also train the MiniFASNetV2-class peer (no distillation; --peer); off by default to keep the run under ~50 min on 2 shared cores
+    peer: bool = True  # also train the MiniFASNetV2-class peer (no distillation; --no-peer skips it)
     peer_net: MiniFASNetV2Config = field(default_factory=MiniFASNetV2Config)
-    peer_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=8, lr=3e-3, batch_size=64, val_frames=512, max_wall_s=150))
+    peer_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=15, lr=3e-3, batch_size=64, val_frames=512))
     cross: CrossSpec = field(default_factory=CrossSpec)
     band_max_fallback: float = 0.10  # uncertainty band: at most this share of val frames go to the teacher
     band_acer_margin: float = 0.002  # ... while the cascade's val ACER stays within teacher ACER + this
