@@ -1,12 +1,17 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { localDevVars } from "./scripts/local-env";
+import { TEST_RATE_LIMITS } from "./test/helpers/limits";
+
+/** The local development key and signing secret, as `npm run dev` gives them to wrangler. */
+const localEnv = localDevVars();
 
 export default defineConfig({
   test: {
     projects: [
       {
         // Service tests run inside workerd against the real onnxruntime-web and model files.
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: localEnv, ratelimits: TEST_RATE_LIMITS } })],
         test: {
           name: "workers",
           include: ["src/**/*.test.ts", "test/**/*.test.ts"],

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import type { AppEnv, Services } from "./app-env";
 import { handleError } from "./http/error-handler";
@@ -7,6 +8,7 @@ import { healthRoutes } from "./routes/health";
 import { livenessRoutes } from "./routes/liveness";
 import { modelRoutes } from "./routes/models";
 import { pageRoutes } from "./routes/pages";
+import { sessionRoutes } from "./routes/sessions";
 import { swapRoutes } from "./routes/swap";
 import { teacherRoutes } from "./routes/teacher";
 import { isolateServices } from "./services";
@@ -30,7 +32,19 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     await next();
   });
 
+  app.use("/v1/*", async (c, next) => {
+    const allowed = c.get("services").config.corsOrigins;
+    return cors({
+      origin: (origin) => (allowed.includes("*") ? "*" : allowed.includes(origin) ? origin : null),
+      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowHeaders: ["authorization", "content-type", "x-session-nonce", "x-request-id"],
+      exposeHeaders: ["retry-after", "x-request-id"],
+      maxAge: 600,
+    })(c, next);
+  });
+
   app.route("/", livenessRoutes);
+  app.route("/", sessionRoutes);
   app.route("/", teacherRoutes);
   app.route("/", swapRoutes);
   app.route("/", modelRoutes);

@@ -1,3 +1,5 @@
 import { createApp } from "./app";
 
+export { SessionLedger } from "./sessions/session-ledger";
+
 export default createApp();

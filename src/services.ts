@@ -1,8 +1,13 @@
 import type { Services } from "./app-env";
+import { Authenticator } from "./auth/authenticator";
+import { RateLimits } from "./auth/rate-limit";
+import { internalTeacherToken } from "./auth/signing";
 import { readConfig } from "./config";
 import type { LivenessInput } from "./http/liveness-request";
 import { AssetModelStore } from "./models/asset-model-store";
 import { ModelRegistry } from "./models/model-registry";
+import type { SessionLedger } from "./sessions/session-ledger";
+import { Sessions } from "./sessions/sessions";
 import { TeacherClient } from "./teacher/teacher-client";
 import { SwapTelemetry } from "./telemetry/swap-telemetry";
 
@@ -31,10 +36,23 @@ function buildServices(env: Env): Services {
   isolateTelemetry ??= env.SWAP_ROLLUPS
     ? new SwapTelemetry({ kv: env.SWAP_ROLLUPS, analytics: env.SWAP_EVENTS, flushIntervalMs: config.rollupFlushMs })
     : undefined;
-  const teacher = env.TEACHER ? new TeacherClient(env.TEACHER, { timeoutMs: config.teacherTimeoutMs }) : undefined;
+  const internalToken = env.SIGNING_SECRET ? internalTeacherToken(env.SIGNING_SECRET) : Promise.resolve(undefined);
+  const teacher = env.TEACHER ? new TeacherClient(env.TEACHER, { timeoutMs: config.teacherTimeoutMs, credential: internalToken }) : undefined;
   return {
     registry: isolateRegistry,
     config,
+    auth: new Authenticator({
+      keys: env.API_KEYS,
+      ...(env.DEV_API_KEY ? { devKey: env.DEV_API_KEY } : {}),
+      internalToken,
+      cacheMs: config.apiKeyCacheS * 1000,
+    }),
+    rateLimits: new RateLimits({ perKey: env.RATE_LIMIT_KEY, perClient: env.RATE_LIMIT_CLIENT, periodS: config.rateLimitPeriodS }),
+    sessions: new Sessions({
+      ...(env.SIGNING_SECRET ? { secret: env.SIGNING_SECRET } : {}),
+      ledger: env.SESSIONS as unknown as DurableObjectNamespace<SessionLedger>,
+      ttlS: config.sessionTtlS,
+    }),
     ...(teacher ? { teacher: (input: LivenessInput) => teacher.score(input) } : {}),
     ...(isolateTelemetry ? { recordLiveness: isolateTelemetry.record, swap: isolateTelemetry } : {}),
   };

@@ -6,6 +6,7 @@ import { AssetModelStore, type ModelStore } from "../src/models/asset-model-stor
 import { ModelRegistry } from "../src/models/model-registry";
 import { LivenessResponseSchema } from "../src/schemas/liveness";
 import { goldenImage } from "./helpers/golden";
+import { accessServices, authHeaders } from "./helpers/worker";
 
 /** The real asset store, counting how often the manifest and model bytes are read. */
 function countingStore() {
@@ -28,11 +29,11 @@ describe("a fresh isolate's first requests", () => {
   it("share one manifest read and one model load when they arrive together", async () => {
     const { store, counts } = countingStore();
     const registry = new ModelRegistry(store);
-    const app = createApp({ services: (e) => ({ registry, config: readConfig(e) }) });
+    const app = createApp({ services: (e) => ({ registry, config: readConfig(e), ...accessServices(e) }) });
     const image = await goldenImage("jpeg");
     const responses = await Promise.all(
       Array.from({ length: 6 }, () =>
-        app.request("/v1/liveness", { method: "POST", body: image, headers: { "content-type": "image/jpeg" } }, env),
+        app.request("/v1/liveness", { method: "POST", body: image, headers: { ...authHeaders(), "content-type": "image/jpeg" } }, env),
       ),
     );
     const scores = new Set<number>();

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { unstable_dev } from "wrangler";
+import { LOCAL_ENV_FILE, localDevVars } from "../scripts/local-env";
 
 /** Scores that a second, separate workerd process gave for the golden frame (see determinism.test.ts). */
 export interface SeparateIsolateScores {
@@ -36,19 +37,22 @@ export default async function setup(project: TestProject): Promise<void> {
   const png = readFileSync(join(dir, "golden", golden.image));
   const jpg = readFileSync(join(dir, "golden", golden.jpeg));
 
+  const vars = localDevVars();
   const worker = await unstable_dev("src/index.ts", {
     config: "wrangler.toml",
+    envFiles: [LOCAL_ENV_FILE],
     ip: "127.0.0.1",
     logLevel: "warn",
     experimental: { disableExperimentalWarning: true },
   });
   try {
     const score = async (body: BodyInit, contentType?: string): Promise<{ score: number; models: { student: string } }> => {
-      const response = await worker.fetch("/v1/liveness", {
+      // a loopback URL: the development key is refused for any other host
+      const response = await fetch(`http://${worker.address}:${worker.port}/v1/liveness`, {
         method: "POST",
         body,
-        ...(contentType ? { headers: { "content-type": contentType } } : {}),
-      } as never);
+        headers: { authorization: `Bearer ${vars.DEV_API_KEY}`, ...(contentType ? { "content-type": contentType } : {}) },
+      });
       if (response.status !== 200) throw new Error(`separate isolate answered ${response.status}: ${await response.text()}`);
       return (await response.json()) as { score: number; models: { student: string } };
     };

@@ -11,16 +11,17 @@ import { LivenessResponseSchema } from "../src/schemas/liveness";
 import type { LivenessEvent } from "../src/telemetry/liveness-event";
 import { goldenImage } from "./helpers/golden";
 import { jpegOf, png } from "./helpers/images";
+import { accessServices, authHeaders } from "./helpers/worker";
 
 const registry = new ModelRegistry(new AssetModelStore(env.ASSETS));
 
 function appWith(extra: Partial<Services>) {
-  return createApp({ services: (e) => ({ registry, config: readConfig(e), ...extra }) });
+  return createApp({ services: (e) => ({ registry, config: readConfig(e), ...accessServices(e), ...extra }) });
 }
 
 async function send(app: ReturnType<typeof createApp>, body: Uint8Array, type: string) {
   const ctx = createExecutionContext();
-  const response = await app.request("/v1/liveness", { method: "POST", body, headers: { "content-type": type } }, env, ctx);
+  const response = await app.request("/v1/liveness", { method: "POST", body, headers: { ...authHeaders(), "content-type": type } }, env, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }

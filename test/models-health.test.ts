@@ -10,7 +10,7 @@ import { ModelCardsResponseSchema } from "../src/schemas/models";
 import { ProblemSchema } from "../src/schemas/problem";
 import { asset } from "./helpers/golden";
 import { png } from "./helpers/images";
-import { worker } from "./helpers/worker";
+import { accessServices, authHeaders, worker } from "./helpers/worker";
 
 /** The ASSETS binding with one file's bytes changed: what a broken deploy would serve. */
 function tamperedAssets(edit: (path: string, bytes: Uint8Array) => Uint8Array | undefined): Fetcher {
@@ -30,13 +30,13 @@ function tamperedAssets(edit: (path: string, bytes: Uint8Array) => Uint8Array | 
 
 function appWith(assets: Fetcher) {
   const registry = new ModelRegistry(new AssetModelStore(assets), { retryAfterS: 7 });
-  return createApp({ services: (e) => ({ registry, config: readConfig(e) }) });
+  return createApp({ services: (e) => ({ registry, config: readConfig(e), ...accessServices(e) }) });
 }
 
 describe("GET /v1/models", () => {
   it("lists every model card of the manifest with its public id", async () => {
     const manifest = ManifestSchema.parse(JSON.parse(new TextDecoder().decode(await asset("manifest.json"))));
-    const response = await worker.fetch("https://edge.test/v1/models");
+    const response = await worker.fetch("http://localhost/v1/models");
     expect(response.status).toBe(200);
     const body = ModelCardsResponseSchema.parse(await response.json());
     expect(body.serving.student).toBe(manifest.serving.student);
@@ -51,7 +51,7 @@ describe("GET /v1/models", () => {
 
 describe("GET /healthz", () => {
   it("reports ready once the serving student is loaded, with versions", async () => {
-    const response = await worker.fetch("https://edge.test/healthz");
+    const response = await worker.fetch("http://localhost/healthz");
     expect(response.status).toBe(200);
     const body = HealthResponseSchema.parse(await response.json());
     expect(body.status).toBe("ok");
@@ -73,7 +73,7 @@ describe("a model that cannot be loaded", () => {
         return copy;
       }),
     );
-    const response = await app.request("/v1/liveness", { method: "POST", body: png(64, 64), headers: { "content-type": "image/png" } }, env);
+    const response = await app.request("/v1/liveness", { method: "POST", body: png(64, 64), headers: { ...authHeaders(), "content-type": "image/png" } }, env);
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("7");
     const body = ProblemSchema.parse(await response.json());
@@ -100,7 +100,7 @@ describe("a model that cannot be loaded", () => {
         return path === student.file ? junk : bytes;
       }),
     );
-    const response = await app.request("/v1/liveness", { method: "POST", body: png(64, 64), headers: { "content-type": "image/png" } }, env);
+    const response = await app.request("/v1/liveness", { method: "POST", body: png(64, 64), headers: { ...authHeaders(), "content-type": "image/png" } }, env);
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("7");
   });
@@ -109,7 +109,7 @@ describe("a model that cannot be loaded", () => {
     const app = appWith(tamperedAssets((path, bytes) => (path === "manifest.json" ? undefined : bytes)));
     for (const [path, init] of [
       ["/v1/models", {}],
-      ["/v1/liveness", { method: "POST", body: png(64, 64), headers: { "content-type": "image/png" } }],
+      ["/v1/liveness", { method: "POST", body: png(64, 64), headers: { ...authHeaders(), "content-type": "image/png" } }],
     ] as const) {
       const response = await app.request(path, init, env);
       expect(response.status).toBe(503);

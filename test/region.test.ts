@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { env } from "cloudflare:workers";
 import { jpegOf } from "./helpers/images";
-import { worker } from "./helpers/worker";
+import { authHeaders, worker } from "./helpers/worker";
 
 async function regionOf(response: Response): Promise<string> {
   expect(response.status).toBe(200);
@@ -12,10 +12,10 @@ async function regionOf(response: Response): Promise<string> {
 describe("region", () => {
   it("is request.cf.colo, so tests can present several regions", async () => {
     for (const colo of ["FRA", "SIN", "GRU"]) {
-      const response = await worker.fetch("https://edge.test/v1/liveness", {
+      const response = await worker.fetch("http://localhost/v1/liveness", {
         method: "POST",
         body: jpegOf(64, 64),
-        headers: { "content-type": "image/jpeg" },
+        headers: { ...authHeaders(), "content-type": "image/jpeg" },
         cf: { colo },
       } as RequestInit);
       expect(await regionOf(response)).toBe(colo);
@@ -26,7 +26,7 @@ describe("region", () => {
     const app = createApp();
     const response = await app.request(
       "/v1/liveness",
-      { method: "POST", body: jpegOf(64, 64), headers: { "content-type": "image/jpeg" } },
+      { method: "POST", body: jpegOf(64, 64), headers: { ...authHeaders(), "content-type": "image/jpeg" } },
       { ...env, FALLBACK_REGION: "nowhere" },
     );
     expect(await regionOf(response)).toBe("nowhere");

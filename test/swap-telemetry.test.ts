@@ -9,6 +9,7 @@ import { publicModelId, type ModelCard } from "../src/models/manifest-schema";
 import type { ModelRegistry } from "../src/models/model-registry";
 import { LivenessResponseSchema, type LivenessResponse } from "../src/schemas/liveness";
 import { SwapResponseSchema, type SwapResponse } from "../src/schemas/swap";
+import { internalTeacherToken } from "../src/auth/signing";
 import { TeacherClient } from "../src/teacher/teacher-client";
 import { SWAP_DATA_POINT_COLUMNS } from "../src/telemetry/analytics-engine";
 import { inferenceEnergyMj } from "../src/telemetry/energy";
@@ -18,11 +19,11 @@ import { RollupDocumentSchema } from "../src/telemetry/rollup";
 import { KvRollupReader } from "../src/telemetry/rollup-reader";
 import { SwapTelemetry } from "../src/telemetry/swap-telemetry";
 import { findBandFrames, type BandFrames } from "./helpers/band-frames";
-import { worker } from "./helpers/worker";
+import { accessServices, authHeaders, worker } from "./helpers/worker";
 
 /** The serving models, with the band the test frames were chosen for (see findBandFrames). */
 let registry: ModelRegistry;
-const teacherClient = new TeacherClient(env.TEACHER, { timeoutMs: 120_000 });
+const teacherClient = new TeacherClient(env.TEACHER, { timeoutMs: 120_000, credential: internalTeacherToken(env.SIGNING_SECRET ?? "") });
 let frames: BandFrames;
 let studentCard: ModelCard;
 let teacherCard: ModelCard;
@@ -52,6 +53,7 @@ function telemetryApp(telemetry: SwapTelemetry, extra: Partial<Services> = {}) {
     services: (e) => ({
       registry,
       config: readConfig(e),
+      ...accessServices(e),
       teacher: (input) => teacherClient.score(input),
       recordLiveness: telemetry.record,
       swap: telemetry,
@@ -63,10 +65,10 @@ function telemetryApp(telemetry: SwapTelemetry, extra: Partial<Services> = {}) {
 /** Sends one request as a client at edge location `colo` would, and waits for its after-response work. */
 async function send(app: ReturnType<typeof createApp>, body: Uint8Array, type: string, cf?: { colo: string; country?: string }) {
   const ctx = createExecutionContext();
-  const request = new Request("https://edge.test/v1/liveness", {
+  const request = new Request("http://localhost/v1/liveness", {
     method: "POST",
     body,
-    headers: { "content-type": type, "content-length": String(body.byteLength) },
+    headers: { ...authHeaders(), "content-type": type, "content-length": String(body.byteLength) },
     ...(cf ? { cf } : {}),
   });
   const response = await app.request(request, undefined, { ...env, SHADOW_SAMPLE_RATE: "0" }, ctx);
@@ -81,7 +83,7 @@ async function decided(response: Response): Promise<LivenessResponse> {
 }
 
 async function swap(app: ReturnType<typeof createApp>, query = ""): Promise<SwapResponse> {
-  const response = await app.request(`/v1/swap${query}`, {}, env);
+  const response = await app.request(`/v1/swap${query}`, { headers: authHeaders() }, env);
   const text = await response.text();
   expect(response.status, text).toBe(200);
   return SwapResponseSchema.parse(JSON.parse(text));
@@ -210,12 +212,12 @@ describe("GET /v1/swap", () => {
     const { region: _, ...sinFigures } = SIN ?? { region: "" };
     expect(onlySin.totals).toEqual(sinFigures);
     expect((await swap(app, "?region=NRT")).regions).toEqual([]);
-    const bad = await app.request("/v1/swap?region=../etc", {}, env);
+    const bad = await app.request("/v1/swap?region=../etc", { headers: authHeaders() }, env);
     expect(bad.status).toBe(400);
   });
 
   it("is served by the deployed Worker's own isolate services", async () => {
-    const response = await worker.fetch("https://edge.test/v1/swap");
+    const response = await worker.fetch("http://localhost/v1/swap", { headers: authHeaders() });
     expect(response.status).toBe(200);
     SwapResponseSchema.parse(await response.json());
   });

@@ -11,16 +11,17 @@ import type { ModelRegistry } from "../src/models/model-registry";
 import { LivenessResponseSchema, type LivenessResponse } from "../src/schemas/liveness";
 import { ProblemSchema } from "../src/schemas/problem";
 import { TeacherResponseSchema, type TeacherResponse } from "../src/schemas/teacher";
+import { internalTeacherToken } from "../src/auth/signing";
 import { TeacherClient } from "../src/teacher/teacher-client";
 import type { LivenessEvent, ScoredLivenessEvent } from "../src/telemetry/liveness-event";
 import { findBandFrames, type BandFrames } from "./helpers/band-frames";
 import { golden, goldenImage } from "./helpers/golden";
-import { post, worker } from "./helpers/worker";
+import { accessServices, authHeaders, post, worker } from "./helpers/worker";
 
 /** The serving models, with the band the test frames were chosen for (see findBandFrames). */
 let registry: ModelRegistry;
 /** The real teacher: POST /v1/liveness/teacher of this Worker, through the TEACHER service binding. */
-const realTeacher = new TeacherClient(env.TEACHER, { timeoutMs: 120_000 });
+const realTeacher = new TeacherClient(env.TEACHER, { timeoutMs: 120_000, credential: internalTeacherToken(env.SIGNING_SECRET ?? "") });
 
 let frames: BandFrames;
 let teacherId: string;
@@ -54,6 +55,7 @@ async function run(png: Uint8Array, options: { vars?: Partial<Record<keyof Env, 
     services: (e) => ({
       registry,
       config: readConfig(e),
+      ...accessServices(e),
       teacher: async (input) => {
         teacherCalls++;
         return teacher(input);
@@ -65,7 +67,7 @@ async function run(png: Uint8Array, options: { vars?: Partial<Record<keyof Env, 
   const ctx = createExecutionContext();
   const response = await app.request(
     "/v1/liveness",
-    { method: "POST", body: png, headers: { "content-type": "image/png" } },
+    { method: "POST", body: png, headers: { ...authHeaders(), "content-type": "image/png" } },
     { ...env, SHADOW_SAMPLE_RATE: "0", ...options.vars },
     ctx,
   );
@@ -99,7 +101,7 @@ describe("POST /v1/liveness/teacher", () => {
       const form = new FormData();
       form.append("frame", new File([await goldenImage("png")], "frame.png", { type: "image/png" }));
       form.append("meta", JSON.stringify({ box: g.box }));
-      const response = await worker.fetch("https://edge.test/v1/liveness/teacher", { method: "POST", body: form });
+      const response = await worker.fetch("http://localhost/v1/liveness/teacher", { method: "POST", body: form, headers: authHeaders() });
       const body = TeacherResponseSchema.parse(await response.json());
       expect(body.score).toBeCloseTo(expected, 5);
     }

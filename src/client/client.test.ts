@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { golden, goldenImage } from "../../test/helpers/golden";
 import { png } from "../../test/helpers/images";
-import { worker } from "../../test/helpers/worker";
+import { BASE, DEV_KEY, worker } from "../../test/helpers/worker";
 import { LivenessResponseSchema } from "../schemas/liveness";
 import {
   FasEdgeAbortError,
@@ -12,8 +12,6 @@ import {
   parseRetryAfter,
   type FasEdgeClientOptions,
 } from "./index";
-
-const BASE = "https://edge.test";
 
 /** Every request the client makes, with its parsed multipart body where it has one. */
 interface Sent {
@@ -51,6 +49,7 @@ function clientWith(fetcher: typeof fetch, options: Partial<FasEdgeClientOptions
   const delays: number[] = [];
   const client = new FasEdgeClient({
     baseUrl: `${BASE}/`,
+    apiKey: DEV_KEY,
     fetch: fetcher,
     // the first request starts onnxruntime, which takes long on a busy machine
     timeoutMs: 170_000,
@@ -73,7 +72,7 @@ describe("FasEdgeClient against the Worker", () => {
   it("posts a frame with its face box and returns the Worker's typed decision", async () => {
     const g = await golden();
     const { sent, fetch } = recordingFetch();
-    const { client } = clientWith(fetch, { apiKey: "k-123" });
+    const { client } = clientWith(fetch, { apiKey: DEV_KEY });
     const result = await client.assess(await goldenImage("png"), g.box ? { box: g.box } : {});
 
     expect(LivenessResponseSchema.parse(result)).toEqual(result);
@@ -83,7 +82,7 @@ describe("FasEdgeClient against the Worker", () => {
     expect(sent[0]?.url).toBe(`${BASE}/v1/liveness`);
     expect(sent[0]?.frames).toBe(1);
     expect(sent[0]?.meta).toEqual(g.box ? { box: g.box } : undefined);
-    expect(sent[0]?.headers.get("authorization")).toBe("Bearer k-123");
+    expect(sent[0]?.headers.get("authorization")).toBe(`Bearer ${DEV_KEY}`);
   });
 
   it("accepts a Blob, scoring the same frame the same way as its bytes", async () => {
@@ -118,7 +117,7 @@ describe("FasEdgeClient against the Worker", () => {
     expect(sent).toHaveLength(0);
   });
 
-  it("sends a burst as several frame parts with their boxes in meta (the Worker scores the first until it takes bursts)", async () => {
+  it("sends a burst as several frame parts with their boxes in meta, and gets every frame's verdict", async () => {
     const g = await golden();
     const image = await goldenImage("png");
     const { sent, fetch } = recordingFetch();
@@ -128,6 +127,8 @@ describe("FasEdgeClient against the Worker", () => {
     expect(sent[0]?.frames).toBe(3);
     expect(sent[0]?.meta).toEqual({ boxes: [box, null, null] });
     expect(LivenessResponseSchema.safeParse(result).success).toBe(true);
+    expect(result.frames).toHaveLength(3);
+    expect(result.aggregate.frames).toBe(3);
   });
 
   it("reads /v1/swap, /v1/models and /healthz through their schemas", async () => {
@@ -152,12 +153,14 @@ describe("FasEdgeClient against the Worker", () => {
     expect((error as FasEdgeResponseError).issues.length).toBeGreaterThan(0);
   });
 
-  it("answers a session route the Worker does not have yet with a typed 404", async () => {
-    const { fetch } = recordingFetch();
-    const { client } = clientWith(fetch);
+  it("throws the Worker's 401 for a wrong key as a typed error, without retrying", async () => {
+    const { sent, fetch } = recordingFetch();
+    const { client } = clientWith(fetch, { apiKey: "fas_not_a_key_this_service_issued" });
     const error = await client.startSession().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FasEdgeProblemError);
-    expect((error as FasEdgeProblemError).slug).toBe("not-found");
+    expect((error as FasEdgeProblemError).status).toBe(401);
+    expect((error as FasEdgeProblemError).slug).toBe("invalid-api-key");
+    expect(sent).toHaveLength(1);
   });
 });
 
@@ -235,19 +238,34 @@ describe("FasEdgeClient retries (429/503 from a stand-in, then the Worker)", () 
   });
 });
 
-describe("sessions (stand-in POST /v1/sessions; the Worker gets the frames)", () => {
-  it("sends the session's nonce with every frame", async () => {
-    const { sent, fetch } = recordingFetch((request) =>
-      new URL(request.url).pathname === "/v1/sessions"
-        ? Response.json({ sessionId: "s-1", nonce: "n-abc", expiresAt: "2030-01-01T00:00:00Z" })
-        : undefined,
+describe("sessions", () => {
+  it("sends the session's nonce with one request and refuses to reuse it", async () => {
+    const { sent, fetch } = recordingFetch();
+    const { client } = clientWith(fetch);
+    const session = await client.startSession();
+    expect(session.id.length).toBeGreaterThan(0);
+    expect(Date.parse(session.expiresAt ?? "")).toBeGreaterThan(Date.now());
+    const result = await session.assess(await goldenImage("png"), { box: [10, 10, 40, 40] });
+    expect(LivenessResponseSchema.safeParse(result).success).toBe(true);
+    expect(sent.map((s) => s.meta)).toEqual([undefined, { box: [10, 10, 40, 40], nonce: session.nonce }]);
+    expect(session.used).toBe(true);
+    expect(() => session.assessBurst([png(64, 64)])).toThrow(/start a new session/);
+    expect(sent).toHaveLength(2);
+  });
+
+  it("does not retry a session's request after a 503 (the nonce may be spent) but does after a 429", async () => {
+    const { sent, fetch } = recordingFetch((request, n) =>
+      new URL(request.url).pathname === "/v1/liveness" && n === 2 ? problem(429, { "retry-after": "1" }) : undefined,
     );
     const { client } = clientWith(fetch);
     const session = await client.startSession();
-    expect(session.id).toBe("s-1");
-    await session.assess(await goldenImage("png"), { box: [10, 10, 40, 40] });
-    await session.assessBurst([await goldenImage("png"), await goldenImage("jpeg")]);
-    expect(sent.map((s) => s.meta)).toEqual([undefined, { box: [10, 10, 40, 40], nonce: "n-abc" }, { nonce: "n-abc" }]);
+    await session.assess(await goldenImage("png"));
+    expect(sent.map((s) => new URL(s.url).pathname)).toEqual(["/v1/sessions", "/v1/liveness", "/v1/liveness"]);
+
+    const busy = recordingFetch((request) => (new URL(request.url).pathname === "/v1/liveness" ? problem(503) : undefined));
+    const second = await clientWith(busy.fetch).client.startSession();
+    await expect(second.assess(await goldenImage("png"))).rejects.toBeInstanceOf(FasEdgeProblemError);
+    expect(busy.sent.filter((s) => new URL(s.url).pathname === "/v1/liveness")).toHaveLength(1);
   });
 });
 

@@ -13,7 +13,7 @@ import {
   FasEdgeTimeoutError,
 } from "./errors";
 import { RETRYABLE_STATUSES, parseRetryAfter, retryDelayMs } from "./retry";
-import { SessionResponseSchema, type SessionResponse } from "./session";
+import { SessionResponseSchema, type SessionResponse } from "../schemas/session";
 
 /** An encoded JPEG or PNG frame (or face crop), as a Blob/File or its bytes. */
 export type Frame = Blob | ArrayBuffer | ArrayBufferView;
@@ -89,8 +89,8 @@ export class FasEdgeClient {
 
   /**
    * POST /v1/liveness with several frames in one multipart request (one `frame` part each, their
-   * boxes in `meta.boxes`). Needs a service that accepts bursts; an older one scores the first
-   * frame only.
+   * boxes in `meta.boxes`): one decision for the burst (`aggregate` says how), every frame's
+   * verdict in `frames`. At most the service's MAX_BURST_FRAMES frames (default 5).
    */
   assessBurst(frames: readonly (Frame | FrameWithBox)[], options: CallOptions = {}): Promise<LivenessResponse> {
     if (frames.length === 0) throw new FasEdgeError("a burst needs at least one frame");
@@ -98,8 +98,8 @@ export class FasEdgeClient {
   }
 
   /**
-   * POST /v1/sessions: a session whose nonce the returned object sends with each of its frames,
-   * so the service can tell fresh captures from replayed requests. Needs a service with sessions.
+   * POST /v1/sessions: a session whose single-use nonce goes with the next liveness request made
+   * through it, so the service can tell a fresh capture from a replayed request.
    */
   async startSession(options: CallOptions = {}): Promise<FasEdgeSession> {
     const session = await this.request("/v1/sessions", SessionResponseSchema, { method: "POST" }, options);
@@ -143,29 +143,33 @@ export class FasEdgeClient {
       if (Object.keys(meta).length > 0) form.append("meta", JSON.stringify(meta));
       return form;
     };
-    return this.request("/v1/liveness", LivenessResponseSchema, { method: "POST", body }, options);
+    // a nonce is single use: once the service may have seen it, only a refusal that came before the
+    // nonce was read (429, from the rate limits) can be retried
+    const retry = nonce === undefined ? {} : { retryStatuses: [429], retryNetwork: false };
+    return this.request("/v1/liveness", LivenessResponseSchema, { method: "POST", body, ...retry }, options);
   }
 
   private async request<S extends z.ZodType>(
     path: string,
     schema: S,
-    init: { method: string; body?: () => FormData },
+    init: { method: string; body?: () => FormData; retryStatuses?: readonly number[]; retryNetwork?: boolean },
     { signal }: CallOptions,
   ): Promise<z.infer<S>> {
     const { retries, baseDelayMs, maxDelayMs } = this.options;
+    const retryStatuses = init.retryStatuses ?? RETRYABLE_STATUSES;
     for (let attempt = 1; ; attempt++) {
       throwIfAborted(signal);
       let response: Response;
       try {
         response = await this.attempt(path, init, signal);
       } catch (error) {
-        if (!(error instanceof FasEdgeNetworkError) || attempt > retries) throw error;
+        if (!(error instanceof FasEdgeNetworkError) || init.retryNetwork === false || attempt > retries) throw error;
         await this.wait(retryDelayMs(attempt, undefined, { baseDelayMs, maxDelayMs }, this.options.random), signal);
         continue;
       }
       if (response.ok) return parseBody(response, schema);
       const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
-      if (RETRYABLE_STATUSES.includes(response.status) && attempt <= retries) {
+      if (retryStatuses.includes(response.status) && attempt <= retries) {
         await response.body?.cancel();
         await this.wait(retryDelayMs(attempt, retryAfterMs, { baseDelayMs, maxDelayMs }, this.options.random), signal);
         continue;
@@ -217,12 +221,16 @@ export class FasEdgeClient {
   }
 }
 
-/** A liveness session: its nonce goes with every frame sent through it (as `meta.nonce`). */
+/**
+ * A liveness session: its single-use nonce goes with one liveness request (one frame or one
+ * burst, as `meta.nonce`); the service refuses it afterwards, so start a session per check.
+ */
 export class FasEdgeSession {
   readonly id: string;
   readonly nonce: string;
   readonly expiresAt: string | undefined;
   private readonly client: FasEdgeClient;
+  #used = false;
 
   constructor(client: FasEdgeClient, session: SessionResponse) {
     this.client = client;
@@ -231,13 +239,24 @@ export class FasEdgeSession {
     this.expiresAt = session.expiresAt;
   }
 
+  /** Whether this session's nonce has been sent. */
+  get used(): boolean {
+    return this.#used;
+  }
+
   assess(frame: Frame, options: AssessOptions = {}): Promise<LivenessResponse> {
-    return this.client.postFrames([{ frame, ...(options.box ? { box: options.box } : {}) }], this.nonce, options);
+    return this.client.postFrames([{ frame, ...(options.box ? { box: options.box } : {}) }], this.#take(), options);
   }
 
   assessBurst(frames: readonly (Frame | FrameWithBox)[], options: CallOptions = {}): Promise<LivenessResponse> {
     if (frames.length === 0) throw new FasEdgeError("a burst needs at least one frame");
-    return this.client.postFrames(frames.map(asFrameWithBox), this.nonce, options);
+    return this.client.postFrames(frames.map(asFrameWithBox), this.#take(), options);
+  }
+
+  #take(): string {
+    if (this.#used) throw new FasEdgeError("this session's nonce has been used; start a new session for the next check");
+    this.#used = true;
+    return this.nonce;
   }
 }
 

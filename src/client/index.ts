@@ -9,7 +9,7 @@ export {
   FasEdgeTimeoutError,
 } from "./errors";
 export { RETRYABLE_STATUSES, parseRetryAfter, retryDelayMs } from "./retry";
-export { SessionResponseSchema, type SessionResponse } from "./session";
+export { SessionResponseSchema, type SessionResponse } from "../schemas/session";
 export { FaceBoxSchema, LivenessResponseSchema, type Decider, type Decision, type FaceBoxInput, type LivenessResponse } from "../schemas/liveness";
 export { ProblemSchema, type Problem } from "../schemas/problem";
 export { SwapResponseSchema, type SwapFigures, type SwapRegion, type SwapResponse } from "../schemas/swap";

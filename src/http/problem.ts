@@ -21,7 +21,19 @@ export type ProblemSlug =
   | "method-not-allowed"
   | "internal-error"
   | "http-error"
-  | "invalid-query";
+  | "invalid-query"
+  | "missing-api-key"
+  | "invalid-api-key"
+  | "revoked-api-key"
+  | "missing-scope"
+  | "rate-limited"
+  | "session-required"
+  | "invalid-session"
+  | "session-expired"
+  | "foreign-session"
+  | "session-replayed"
+  | "sessions-unavailable"
+  | "too-many-frames";
 
 export const problemType = (slug: ProblemSlug): string => `urn:fas-edge:problem:${slug}`;
 

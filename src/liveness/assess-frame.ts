@@ -2,7 +2,7 @@ import type { LivenessInput } from "../http/liveness-request";
 import type { ImageLimits } from "../image/decode-image";
 import type { ModelRegistry } from "../models/model-registry";
 import { publicModelId } from "../models/manifest-schema";
-import type { LivenessResponse } from "../schemas/liveness";
+import type { FrameVerdict } from "../schemas/liveness";
 import { cascade, type AskTeacher, type TeacherVerdict } from "./cascade";
 import { reportedMs, scoreFrame } from "./score-frame";
 
@@ -14,14 +14,12 @@ export interface AssessOptions {
   readonly startedAt?: number;
 }
 
-export type FrameAssessment = Omit<LivenessResponse, "requestId" | "region">;
-
 /**
  * One frame through the edge: header checks, decode, the manifest's preprocessing, the student,
  * and the cascade. Throws ImageRejectedError, ProblemError or ModelUnavailableError; never returns
  * a decision for input it could not read.
  */
-export async function assessFrame(input: LivenessInput, registry: ModelRegistry, options: AssessOptions): Promise<FrameAssessment> {
+export async function assessFrame(input: LivenessInput, registry: ModelRegistry, options: AssessOptions): Promise<FrameVerdict> {
   const started = options.startedAt ?? performance.now();
   const manifest = await registry.manifest();
   const student = await registry.student();
@@ -39,7 +37,6 @@ export async function assessFrame(input: LivenessInput, registry: ModelRegistry,
     score: result.score,
     decidedBy: result.decidedBy,
     threshold: result.threshold,
-    uncertaintyBand: [band[0], band[1]],
     models: {
       student: publicModelId(card),
       ...(result.teacher ? { teacher: result.teacher.model } : {}),

@@ -1,47 +1,91 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
+import { requireScope } from "../auth/require-scope";
 import { readLivenessRequest, type LivenessInput } from "../http/liveness-request";
 import { ProblemError } from "../http/problem";
 import { resolveRegion } from "../http/region";
+import { reportedMs } from "../liveness/score-frame";
 import { assessFrame } from "../liveness/assess-frame";
-import type { LivenessResponse } from "../schemas/liveness";
+import { aggregateFrames } from "../liveness/burst";
+import type { FrameVerdict, LivenessResponse } from "../schemas/liveness";
 import { askTeacher, type TeacherAttempt } from "../teacher/ask-teacher";
-import { livenessTelemetry } from "../telemetry/liveness-telemetry";
+import { livenessTelemetry, type ScoredFrame } from "../telemetry/liveness-telemetry";
 
-/** POST /v1/liveness: one frame (or face crop) in, a liveness decision out. */
-export const livenessRoutes = new Hono<AppEnv>().use("/v1/liveness", livenessTelemetry()).post("/v1/liveness", async (c) => {
-  const { registry, config, teacher } = c.get("services");
-  const input = await readLivenessRequest(c.req.raw, config.maxBodyBytes);
-  // the cascade's teacher call never throws: a timeout or failure leaves the frame `uncertain`
-  let fallback: TeacherAttempt | undefined;
-  const cascadeTeacher =
-    teacher && config.teacherFallback
-      ? async (frame: LivenessInput) => {
-          fallback = await askTeacher(teacher, frame);
-          if (fallback.outcome !== "answered") {
-            console.warn(JSON.stringify({ level: "warn", requestId: c.get("requestId"), teacher: fallback.outcome, error: fallback.error }));
-          }
-          return fallback.verdict;
-        }
-      : undefined;
-  const assessment = await assessFrame(input, registry, {
-    limits: { minSide: config.minImageSide, maxPixels: config.maxImagePixels },
-    startedAt: c.get("startedAt"),
-    ...(cascadeTeacher ? { teacher: cascadeTeacher } : {}),
+/** POST /v1/liveness: one frame (or face crop), or a burst of several, in; a liveness decision out. */
+export const livenessRoutes = new Hono<AppEnv>()
+  .use("/v1/liveness", livenessTelemetry())
+  .post("/v1/liveness", requireScope("liveness"), async (c) => {
+    const { registry, config, teacher, sessions } = c.get("services");
+    const request = await readLivenessRequest(c.req.raw, { maxBodyBytes: config.maxBodyBytes, maxFrames: config.maxBurstFrames });
+    if (request.nonce !== undefined) {
+      await sessions.redeem(c.get("principal"), request.nonce);
+    } else if (config.requireSession) {
+      throw new ProblemError(401, {
+        slug: "session-required",
+        title: "Session required",
+        detail: "open a session with POST /v1/sessions and send its nonce as meta.nonce (or the X-Session-Nonce header)",
+      });
+    }
+
+    const scored: ScoredFrame[] = [];
+    const verdicts: FrameVerdict[] = [];
+    for (const input of request.frames) {
+      // the cascade's teacher call never throws: a timeout or failure leaves the frame `uncertain`
+      let fallback: TeacherAttempt | undefined;
+      const cascadeTeacher =
+        teacher && config.teacherFallback
+          ? async (frame: LivenessInput) => {
+              fallback = await askTeacher(teacher, frame);
+              if (fallback.outcome !== "answered") {
+                console.warn(JSON.stringify({ level: "warn", requestId: c.get("requestId"), teacher: fallback.outcome, error: fallback.error }));
+              }
+              return fallback.verdict;
+            }
+          : undefined;
+      const verdict = await assessFrame(input, registry, {
+        limits: { minSide: config.minImageSide, maxPixels: config.maxImagePixels },
+        startedAt: c.get("startedAt"),
+        ...(cascadeTeacher ? { teacher: cascadeTeacher } : {}),
+      });
+      verdicts.push(verdict);
+      scored.push({ input, verdict, ...(fallback ? { fallback } : {}) });
+    }
+
+    const { decision, aggregate } = aggregateFrames(verdicts, config.burstMinLiveShare);
+    const deciding = verdicts[aggregate.decidingFrame] ?? verdicts[0];
+    if (!deciding) throw new Error("no frame was scored");
+    const band = (await registry.manifest()).serving.uncertaintyBand;
+    const sum = (stage: "decode" | "preprocess" | "student" | "teacher") => verdicts.reduce((ms, v) => ms + (v.timingsMs[stage] ?? 0), 0);
+    const teacherMs = verdicts.some((v) => v.timingsMs.teacher !== undefined) ? { teacher: reportedMs(sum("teacher")) } : {};
+    const body: LivenessResponse = {
+      requestId: c.get("requestId"),
+      decision,
+      score: deciding.score,
+      decidedBy: deciding.decidedBy,
+      threshold: deciding.threshold,
+      uncertaintyBand: [band[0], band[1]],
+      models: deciding.models,
+      crop: deciding.crop,
+      timingsMs: {
+        decode: reportedMs(sum("decode")),
+        preprocess: reportedMs(sum("preprocess")),
+        student: reportedMs(sum("student")),
+        ...teacherMs,
+        total: reportedMs(performance.now() - c.get("startedAt")),
+      },
+      frames: verdicts,
+      aggregate,
+      region: resolveRegion(c.req.raw, config.fallbackRegion),
+    };
+    c.set("liveness", { frames: scored });
+    c.header("cache-control", "no-store");
+    return c.json(body);
+  })
+  .all("/v1/liveness", () => {
+    throw new ProblemError(405, {
+      slug: "method-not-allowed",
+      title: "Method not allowed",
+      detail: "POST a frame to /v1/liveness",
+      headers: { allow: "POST" },
+    });
   });
-  const body: LivenessResponse = {
-    requestId: c.get("requestId"),
-    ...assessment,
-    region: resolveRegion(c.req.raw, config.fallbackRegion),
-  };
-  c.set("liveness", { input, body, ...(fallback ? { fallback } : {}) });
-  c.header("cache-control", "no-store");
-  return c.json(body);
-}).all("/v1/liveness", () => {
-  throw new ProblemError(405, {
-    slug: "method-not-allowed",
-    title: "Method not allowed",
-    detail: "POST a frame to /v1/liveness",
-    headers: { allow: "POST" },
-  });
-});

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
+import { requireScope } from "../auth/require-scope";
 import { ProblemError } from "../http/problem";
 import type { SwapResponse } from "../schemas/swap";
 import { mergeRollups } from "../telemetry/rollup-reader";
@@ -7,8 +8,8 @@ import { swapSummary } from "../telemetry/swap-summary";
 
 const REGION = /^[A-Za-z0-9_-]{1,32}$/;
 
-/** GET /v1/swap[?region=XXX]: SWAP figures per edge region, merged from every isolate's rollup. */
-export const swapRoutes = new Hono<AppEnv>().get("/v1/swap", async (c) => {
+/** GET /v1/swap[?region=XXX]: SWAP figures per edge region, merged from every isolate's rollup (scope `metrics`). */
+export const swapRoutes = new Hono<AppEnv>().get("/v1/swap", requireScope("metrics"), async (c) => {
   const region = c.req.query("region") ?? null;
   if (region !== null && !REGION.test(region)) {
     throw new ProblemError(400, {

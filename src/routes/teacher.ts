@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
+import { requireScope } from "../auth/require-scope";
 import { readLivenessRequest } from "../http/liveness-request";
 import { ProblemError } from "../http/problem";
 import type { TeacherResponse } from "../schemas/teacher";
@@ -8,13 +9,16 @@ import { scoreWithTeacher } from "../teacher/score-with-teacher";
 export const TEACHER_PATH = "/v1/liveness/teacher";
 
 /**
- * POST /v1/liveness/teacher: one frame scored by the teacher alone. The edge reaches it through
- * its TEACHER service binding (a separate invocation with its own CPU budget and memory).
+ * POST /v1/liveness/teacher: one frame scored by the teacher alone (scope `teacher`). The edge
+ * reaches it through its TEACHER service binding (a separate invocation with its own CPU budget
+ * and memory), presenting the Worker's internal credential.
  */
 export const teacherRoutes = new Hono<AppEnv>()
-  .post(TEACHER_PATH, async (c) => {
+  .post(TEACHER_PATH, requireScope("teacher"), async (c) => {
     const { registry, config } = c.get("services");
-    const input = await readLivenessRequest(c.req.raw, config.maxBodyBytes);
+    const { frames } = await readLivenessRequest(c.req.raw, { maxBodyBytes: config.maxBodyBytes, maxFrames: 1 });
+    const [input] = frames;
+    if (!input) throw new Error("readLivenessRequest returned no frame");
     const result = await scoreWithTeacher(
       input,
       registry,

@@ -20,6 +20,8 @@ export interface TeacherClientOptions {
   readonly timeoutMs: number;
   /** URL the binding is called with; only its path matters to a service binding. */
   readonly url?: string;
+  /** Bearer credential for the teacher route (the Worker's internal token); none when undefined. */
+  readonly credential?: Promise<string | undefined>;
 }
 
 /**
@@ -31,11 +33,13 @@ export class TeacherClient {
   readonly #binding: Pick<Fetcher, "fetch">;
   readonly #timeoutMs: number;
   readonly #url: string;
+  readonly #credential: Promise<string | undefined>;
 
   constructor(binding: Pick<Fetcher, "fetch">, options: TeacherClientOptions) {
     this.#binding = binding;
     this.#timeoutMs = options.timeoutMs;
     this.#url = options.url ?? "https://teacher.internal/v1/liveness/teacher";
+    this.#credential = options.credential ?? Promise.resolve(undefined);
   }
 
   async score(input: LivenessInput, requestId?: string): Promise<TeacherVerdict> {
@@ -54,12 +58,11 @@ export class TeacherClient {
     const started = performance.now();
     try {
       const answer = (async () => {
-        const response = await this.#binding.fetch(this.#url, {
-          method: "POST",
-          body: form,
-          signal: abort.signal,
-          ...(requestId ? { headers: { "x-request-id": requestId } } : {}),
-        });
+        const credential = await this.#credential;
+        const headers: Record<string, string> = {};
+        if (requestId) headers["x-request-id"] = requestId;
+        if (credential) headers.authorization = `Bearer ${credential}`;
+        const response = await this.#binding.fetch(this.#url, { method: "POST", body: form, signal: abort.signal, headers });
         if (!response.ok) {
           await response.body?.cancel();
           throw new TeacherCallError(`the teacher answered HTTP ${response.status}`);

@@ -4,22 +4,27 @@ import { toProblem } from "../http/error-handler";
 import type { LivenessInput } from "../http/liveness-request";
 import { problemType } from "../http/problem";
 import { resolveRegion } from "../http/region";
-import type { LivenessResponse } from "../schemas/liveness";
+import type { FrameVerdict } from "../schemas/liveness";
 import { askTeacher, type TeacherAttempt } from "../teacher/ask-teacher";
 import { inferenceEnergyMj } from "./energy";
 import type { LivenessEvent, ScoredLivenessEvent, TeacherCallRecord } from "./liveness-event";
 
-/** What POST /v1/liveness leaves for telemetry once it has a decision. */
-export interface ScoredLiveness {
+/** One scored frame of a POST /v1/liveness request. */
+export interface ScoredFrame {
   readonly input: LivenessInput;
-  readonly body: LivenessResponse;
+  readonly verdict: FrameVerdict;
   /** The cascade's teacher call, when it made one. */
   readonly fallback?: TeacherAttempt;
 }
 
+/** What POST /v1/liveness leaves for telemetry once it has a decision: its frames, in order. */
+export interface ScoredLiveness {
+  readonly frames: readonly ScoredFrame[];
+}
+
 /**
- * SWAP telemetry for POST /v1/liveness: after the response, every request (refused ones too)
- * becomes one event for `Services.recordLiveness`; a sampled share of confidently decided frames
+ * SWAP telemetry for POST /v1/liveness: after the response, every scored frame (a burst of n
+ * frames gives n events) and every refused request becomes one event for `Services.recordLiveness`; a sampled share of confidently decided frames
  * is first scored by the teacher as well (shadow sampling). All of it runs in waitUntil; nothing
  * here can fail or delay the answer.
  */
@@ -30,7 +35,7 @@ export function livenessTelemetry(): MiddlewareHandler<AppEnv> {
       const services = c.get("services");
       if (!services.recordLiveness) return;
       const scored = c.get("liveness");
-      const work = scored ? recordScored(c, services, scored) : recordRefused(c, services);
+      const work = scored ? recordFrames(c, services, scored) : recordRefused(c, services);
       afterResponse(c, work);
     } catch (error) {
       logTelemetryError(c, error);
@@ -61,8 +66,12 @@ async function recordRefused(c: Context<AppEnv>, services: Services): Promise<vo
   await services.recordLiveness?.(event);
 }
 
-async function recordScored(c: Context<AppEnv>, services: Services, scored: ScoredLiveness): Promise<void> {
-  const { body, input, fallback } = scored;
+async function recordFrames(c: Context<AppEnv>, services: Services, scored: ScoredLiveness): Promise<void> {
+  for (const frame of scored.frames) await recordScored(c, services, frame);
+}
+
+async function recordScored(c: Context<AppEnv>, services: Services, scored: ScoredFrame): Promise<void> {
+  const { verdict: body, input, fallback } = scored;
   const { teacher, config, registry } = services;
   const inBand = body.decidedBy === "teacher" || body.decision === "uncertain";
   const sampled = !inBand && teacher !== undefined && config.shadowSampleRate > 0 && (services.random ?? Math.random)() < config.shadowSampleRate;

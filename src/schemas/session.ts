@@ -1,10 +1,6 @@
 import { z } from "zod";
 
-/**
- * POST /v1/sessions, as the client expects it from a service with sessions: an id and a one-time
- * nonce that the session's frames carry in `meta.nonce`. When the service gains the route, this
- * schema moves to src/schemas/ beside the others and the client imports it from there.
- */
+/** POST /v1/sessions: a session id and its single-use nonce, sent with one liveness request as `meta.nonce`. */
 export const SessionResponseSchema = z.looseObject({
   sessionId: z.string().min(1),
   nonce: z.string().min(1),
