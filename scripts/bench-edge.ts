@@ -29,9 +29,13 @@ import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import jpeg from "jpeg-js";
 import { Miniflare } from "miniflare";
+import { LOCAL_ENV_FILE, localDevVars } from "./local-env";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { resizeTriangle } from "../src/preprocess/resize";
 import { goldenFaceCrop } from "./golden-face";
+
+/** The local development key: the benchmark's server is on a loopback address, where it is honoured. */
+const AUTH = { authorization: `Bearer ${localDevVars().DEV_API_KEY}` };
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -129,7 +133,7 @@ async function startMiniflare(): Promise<Server> {
   const files = readdirSync(OUTDIR);
   const mf = new Miniflare({
     ...workerOptions,
-    bindings: { ...declared, ...overrides },
+    bindings: { ...declared, ...localDevVars(), ...overrides },
     modulesRoot: OUTDIR,
     modules: [
       { type: "ESModule", path: join(OUTDIR, "index.js") },
@@ -145,7 +149,7 @@ async function startWranglerDev(): Promise<Server> {
   const port = await freePort();
   const inspectorPort = await freePort();
   const started = performance.now();
-  const dev = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)], {
+  const dev = spawn("npx", ["wrangler", "dev", "--env-file", LOCAL_ENV_FILE, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)], {
     env: QUIET_ENV,
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
@@ -208,7 +212,7 @@ async function main(): Promise<void> {
     const rssBefore = workerdRssKiB(server.root);
     const liveness = async (): Promise<{ ms: number; timings: Timings; score: number }> => {
       const t0 = performance.now();
-      const response = await fetch(`${server.base}/v1/liveness`, { method: "POST", body, headers: { "content-type": "image/jpeg" } });
+      const response = await fetch(`${server.base}/v1/liveness`, { method: "POST", body, headers: { ...AUTH, "content-type": "image/jpeg" } });
       const json = (await response.json()) as { timingsMs: Timings; score: number };
       const ms = performance.now() - t0;
       if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${JSON.stringify(json)}`);

@@ -33,6 +33,10 @@ import { SwapResponseSchema, type SwapResponse } from "../src/schemas/swap";
 import { bandAround, searchBand, type BandSide } from "../test/helpers/band-search";
 import { pngHeaderOnly } from "../test/helpers/images";
 import { goldenFaceCrop } from "./golden-face";
+import { LOCAL_ENV_FILE, localDevVars } from "./local-env";
+
+/** The local development key: the benchmark's server is on a loopback address, where it is honoured. */
+const AUTH = { authorization: `Bearer ${localDevVars().DEV_API_KEY}` };
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -140,6 +144,7 @@ async function main(): Promise<void> {
         "--port", String(port),
         "--inspector-port", String(inspectorPort),
         "--persist-to", kv,
+        "--env-file", LOCAL_ENV_FILE,
         "--var", `SHADOW_SAMPLE_RATE:${SHADOW}`,
         "--log-level", process.env.BENCH_LOAD_LOG_LEVEL ?? "warn",
         "--assets", assets,
@@ -213,7 +218,7 @@ async function main(): Promise<void> {
       for (let attempt = 1; !body; attempt++) {
         setupRequests++;
         try {
-          const response = await fetch(`${base}/v1/liveness`, { method: "POST", body: Buffer.from(png), headers: { "content-type": "image/png" } });
+          const response = await fetch(`${base}/v1/liveness`, { method: "POST", body: Buffer.from(png), headers: { ...AUTH, "content-type": "image/png" } });
           const text = await response.text();
           if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${text.slice(0, 200)}`);
           body = LivenessResponseSchema.parse(JSON.parse(text));
@@ -259,20 +264,20 @@ async function main(): Promise<void> {
     const png = (body: Uint8Array): AutocannonRequest => ({
       method: "POST",
       path: "/v1/liveness",
-      headers: { "content-type": "image/png" },
+      headers: { ...AUTH, "content-type": "image/png" },
       body: Buffer.from(body),
     });
     // malformed frames: bytes that are no image, a JPEG without a frame, a PNG header claiming a
     // huge image, a multipart body without its frame (all read in full before they are refused)
     const boundary = "fas-edge-bench";
     const malformed: AutocannonRequest[] = [
-      { method: "POST", path: "/v1/liveness", headers: { "content-type": "image/png" }, body: Buffer.from("not an image") },
-      { method: "POST", path: "/v1/liveness", headers: { "content-type": "image/jpeg" }, body: Buffer.from([0xff, 0xd8, 0xff, 0xd9]) },
-      { method: "POST", path: "/v1/liveness", headers: { "content-type": "image/png" }, body: Buffer.from(pngHeaderOnly(60_000, 60_000)) },
+      { method: "POST", path: "/v1/liveness", headers: { ...AUTH, "content-type": "image/png" }, body: Buffer.from("not an image") },
+      { method: "POST", path: "/v1/liveness", headers: { ...AUTH, "content-type": "image/jpeg" }, body: Buffer.from([0xff, 0xd8, 0xff, 0xd9]) },
+      { method: "POST", path: "/v1/liveness", headers: { ...AUTH, "content-type": "image/png" }, body: Buffer.from(pngHeaderOnly(60_000, 60_000)) },
       {
         method: "POST",
         path: "/v1/liveness",
-        headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+        headers: { ...AUTH, "content-type": `multipart/form-data; boundary=${boundary}` },
         body: Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="meta"\r\n\r\n{}\r\n--${boundary}--\r\n`),
       },
     ];
@@ -305,7 +310,7 @@ async function main(): Promise<void> {
         }, hardStopS * 1000);
       });
 
-    const readSwap = async (): Promise<SwapResponse> => SwapResponseSchema.parse(await (await fetch(`${base}/v1/swap`)).json());
+    const readSwap = async (): Promise<SwapResponse> => SwapResponseSchema.parse(await (await fetch(`${base}/v1/swap`, { headers: AUTH })).json());
     /** /v1/swap once it has counted at least `expected` requests and stopped changing (the last rollup flush has landed). */
     const settled = async (expected: number): Promise<SwapResponse> => {
       const deadline = Date.now() + SETTLE_S * 1000;
