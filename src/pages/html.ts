@@ -2,7 +2,36 @@
 
 type Page = "demo" | "dashboard";
 
-function layout(page: Page, title: string, body: string): string {
+export interface PageOptions {
+  /**
+   * An API key for the page's script, put into `<meta name="fas-edge-api-key">`: only the local
+   * development key, and only for a page served to a loopback host (src/routes/pages.ts).
+   */
+  readonly apiKey?: string;
+}
+
+/** Name of the meta element that carries the page's API key. */
+export const API_KEY_META = "fas-edge-api-key";
+
+const escapeAttribute = (text: string) => text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** The API key field, shown by the page script when it has no key or the service refuses the one it has. */
+function keyPanel(scope: string): string {
+  return `<section id="key-panel" class="panel key-panel" aria-labelledby="key-title" hidden>
+    <h2 id="key-title">API key</h2>
+    <p id="key-message">This page needs an API key with the “${scope}” scope.</p>
+    <form id="key-form" class="key-form">
+      <label for="key-input">API key</label>
+      <div class="key-row">
+        <input id="key-input" name="key" type="password" required autocomplete="off" autocapitalize="off" spellcheck="false" placeholder="fas_…" aria-describedby="key-message key-help">
+        <button type="submit" class="primary">Use key</button>
+      </div>
+      <p id="key-help" class="help">Create one with <code>npm run keys -- create --scopes ${scope}</code>. A key that works is kept in this browser (localStorage) and sent only to this service.</p>
+    </form>
+  </section>`;
+}
+
+function layout(page: Page, title: string, body: string, options: PageOptions): string {
   const nav = (href: string, label: string, which: Page) =>
     `<a href="${href}"${which === page ? ' aria-current="page"' : ""}>${label}</a>`;
   return `<!doctype html>
@@ -11,7 +40,7 @@ function layout(page: Page, title: string, body: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light">
-<title>${title} · fas-edge</title>
+${options.apiKey === undefined ? "" : `<meta name="${API_KEY_META}" content="${escapeAttribute(options.apiKey)}">\n`}<title>${title} · fas-edge</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/pages/app.css">
 <script type="module" src="/pages/${page}.js"></script>
@@ -28,14 +57,15 @@ ${body}
 `;
 }
 
-export function demoPage(): string {
+export function demoPage(options: PageOptions = {}): string {
   return layout(
     "demo",
     "Liveness check",
     `<main id="main" class="demo">
+  ${keyPanel("liveness")}
   <section class="panel" aria-labelledby="capture-title">
     <h1 id="capture-title">Liveness check</h1>
-    <p class="lede">Centre your face in the oval and take a check. The frame is scored at the nearest edge location by a distilled int8 model; frames it is unsure about go to a larger teacher model.</p>
+    <p class="lede">Centre your face in the oval and take a check. Each check opens a session whose single-use nonce goes with the frame, so a replayed request is refused. The frame is scored at the nearest edge location by a distilled int8 model; frames it is unsure about go to a larger teacher model.</p>
     <div id="stage" class="stage" data-state="idle">
       <video id="preview" playsinline muted aria-label="Camera preview, mirrored"></video>
       <svg id="guide" aria-hidden="true" focusable="false" preserveAspectRatio="none"></svg>
@@ -72,22 +102,24 @@ export function demoPage(): string {
     <p id="error" class="error" role="alert" hidden></p>
   </section>
 </main>`,
+    options,
   );
 }
 
-export function dashboardPage(): string {
+export function dashboardPage(options: PageOptions = {}): string {
   return layout(
     "dashboard",
     "SWAP dashboard",
     `<main id="main">
   <h1>SWAP dashboard</h1>
-  <p class="lede">Speed, Weight, Accuracy and Power of the serving models per edge region, from <a href="/v1/swap"><code>GET /v1/swap</code></a>. It refreshes every 5 seconds.</p>
+  <p class="lede">Speed, Weight, Accuracy and Power of the serving models per edge region, from <code>GET /v1/swap</code> (an API key with the “metrics” scope). It refreshes every 5 seconds.</p>
   <div class="toolbar">
     <button id="refresh-button" type="button">Refresh now</button>
     <label><input id="auto-refresh" type="checkbox" checked> Refresh automatically</label>
     <label>Region <select id="region-select"><option value="">All regions</option></select></label>
     <p id="status" role="status" aria-live="polite">Loading…</p>
   </div>
+  ${keyPanel("metrics")}
   <section aria-labelledby="totals-title">
     <h2 id="totals-title">All regions</h2>
     <div id="cards" class="cards"></div>
@@ -119,5 +151,6 @@ export function dashboardPage(): string {
     <dl id="notes" class="notes"></dl>
   </section>
 </main>`,
+    options,
   );
 }

@@ -107,6 +107,15 @@ figure h3 { margin-top: 0; }
 .notes dt { font-weight: 600; color: var(--ink); }
 .notes dd { margin: 0; }
 @media (max-width: 40rem) { .notes { grid-template-columns: minmax(0, 1fr); } .notes dd { margin-bottom: .4rem; } }
+.key-panel { border-color: #f1b4ae; }
+.demo > .key-panel { grid-column: 1 / -1; }
+.toolbar + .key-panel { margin-bottom: 1.5rem; }
+.key-panel h2 { margin-bottom: .4rem; }
+#key-message { margin: 0 0 .75rem; }
+.key-form label { display: block; font-weight: 600; margin-bottom: .4rem; }
+.key-row { display: flex; gap: .75rem; flex-wrap: wrap; }
+.key-row input { flex: 1 1 16rem; min-width: 0; font: inherit; min-height: 2.75rem; padding: .4rem .6rem; border-radius: .5rem; border: 1px solid #9aa3b5; }
+.key-form .help { color: var(--ink-2); font-size: .9rem; margin: .5rem 0 0; }
 section + section { margin-top: 1.5rem; }
 .demo > section + section { margin-top: 0; }
 @media (prefers-reduced-motion: no-preference) { button { transition: filter .15s; } }

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { PAGE_SCRIPTS } from "../pages/generated/page-scripts";
-import { dashboardPage, demoPage } from "../pages/html";
+import { dashboardPage, demoPage, type PageOptions } from "../pages/html";
 import { PAGE_CSS } from "../pages/styles";
 
 /**
@@ -28,15 +28,29 @@ const PAGE_HEADERS = {
   "cache-control": "no-cache",
 };
 
-const html = (body: string) => new Response(body, { headers: { ...PAGE_HEADERS, "content-type": "text/html; charset=utf-8" } });
+/** The hosts for which the local development key is honoured (the same rule as src/auth/authenticator.ts). */
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-const demoHtml = demoPage();
-const dashboardHtml = dashboardPage();
+/**
+ * What a page may carry for this request: the local development key (DEV_API_KEY, set only by
+ * dev/local.env) when the page is served to a loopback host, where the service honours that key;
+ * nothing otherwise, so a deployed page never holds a key.
+ */
+function pageOptions(env: Env, url: string): PageOptions {
+  const devKey = env.DEV_API_KEY;
+  return devKey && LOOPBACK_HOSTS.has(new URL(url).hostname) ? { apiKey: devKey } : {};
+}
+
+/** A page; one that carries a key is never stored by a cache. */
+function html(render: (options: PageOptions) => string, options: PageOptions): Response {
+  const cache = options.apiKey === undefined ? {} : { "cache-control": "no-store" };
+  return new Response(render(options), { headers: { ...PAGE_HEADERS, ...cache, "content-type": "text/html; charset=utf-8" } });
+}
 
 /** GET / (camera demo), GET /dashboard (SWAP dashboard) and their scripts and stylesheet under /pages/. */
 export const pageRoutes = new Hono<AppEnv>()
-  .get("/", () => html(demoHtml))
-  .get("/dashboard", () => html(dashboardHtml))
+  .get("/", (c) => html(demoPage, pageOptions(c.env, c.req.url)))
+  .get("/dashboard", (c) => html(dashboardPage, pageOptions(c.env, c.req.url)))
   .get("/pages/app.css", () => new Response(PAGE_CSS, { headers: { ...PAGE_HEADERS, "content-type": "text/css; charset=utf-8" } }))
   .get("/pages/:file{[A-Za-z0-9_-]+\\.js}", (c) => {
     const code = PAGE_SCRIPTS[c.req.param("file")];
