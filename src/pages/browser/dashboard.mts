@@ -1,7 +1,10 @@
-import { FasEdgeClient, FasEdgeError, type SwapFigures, type SwapRegion, type SwapResponse } from "../../client/index";
+import type { SwapFigures, SwapRegion, SwapResponse } from "../../client/index";
+import { PageAccess, describeError, retryAt, retryText } from "./access.mjs";
 
+/** 12 requests a minute, well inside the deployed per-client limit of 60. */
 const REFRESH_MS = 5000;
-const client = new FasEdgeClient({ baseUrl: "", timeoutMs: 10_000, retries: 1 });
+// the page polls anyway: no retries, so a refusal or a 429 is shown as it came
+const access = new PageAccess({ client: { baseUrl: "", timeoutMs: 10_000, retries: 0 }, scope: "metrics", onEntered: () => void refresh() });
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -25,6 +28,10 @@ const notes = $<HTMLDListElement>("notes");
 
 let timer: ReturnType<typeof setTimeout> | undefined;
 let inFlight = false;
+/** Until when the service asked to wait (429), milliseconds since the epoch. */
+let rateLimitedUntil = 0;
+/** The service refused the key: no polling until another key is entered. */
+let keyRefused = false;
 
 const pct = (v: number | null) => (v === null ? "–" : `${(v * 100).toFixed(1)} %`);
 const ms = (v: number | null) => (v === null ? "–" : `${v.toFixed(1)}`);
@@ -184,13 +191,31 @@ function syncRegions(swap: SwapResponse): void {
   for (const r of swap.regions) if (!known.has(r.region)) regionSelect.append(el("option", { value: r.region }, r.region));
 }
 
+function showProblem(text: string): void {
+  status.dataset.state = "error";
+  status.textContent = text;
+}
+
 async function refresh(): Promise<void> {
   if (inFlight) return;
+  const client = access.client;
+  if (!client) {
+    showProblem("Enter an API key with the “metrics” scope to load the figures.");
+    return;
+  }
+  const now = Date.now();
+  if (now < rateLimitedUntil) {
+    showProblem(`The service asked for a pause. ${retryText(rateLimitedUntil, now)}`);
+    schedule();
+    return;
+  }
   inFlight = true;
+  keyRefused = false;
   refreshButton.disabled = true;
   try {
     const region = regionSelect.value || undefined;
     const swap = await client.swap(region ? { region } : {});
+    access.succeeded();
     renderCards(swap.totals);
     renderTable(swap.regions);
     renderCharts(swap.regions);
@@ -200,8 +225,9 @@ async function refresh(): Promise<void> {
     status.dataset.state = "ok";
     status.textContent = `Updated ${new Date(swap.generatedAt).toLocaleTimeString("en-GB")} · ${int(swap.totals.requests)} requests in ${swap.regions.length} ${swap.regions.length === 1 ? "region" : "regions"}`;
   } catch (error) {
-    status.dataset.state = "error";
-    status.textContent = `Could not load /v1/swap: ${error instanceof FasEdgeError || error instanceof Error ? error.message : String(error)}`;
+    showProblem(`Could not load /v1/swap: ${describeError(error)}`);
+    keyRefused = access.refused(error);
+    rateLimitedUntil = Math.max(rateLimitedUntil, retryAt(error) ?? 0);
   } finally {
     inFlight = false;
     refreshButton.disabled = false;
@@ -209,13 +235,15 @@ async function refresh(): Promise<void> {
   }
 }
 
+/** The next automatic refresh: every REFRESH_MS while the page is visible, later after a 429, none while the key is refused. */
 function schedule(): void {
   if (timer !== undefined) clearTimeout(timer);
-  timer = autoRefresh.checked && document.visibilityState === "visible" ? setTimeout(() => void refresh(), REFRESH_MS) : undefined;
+  const delay = Math.max(REFRESH_MS, rateLimitedUntil - Date.now());
+  timer = autoRefresh.checked && document.visibilityState === "visible" && !keyRefused && access.client ? setTimeout(() => void refresh(), delay) : undefined;
 }
 
 refreshButton.addEventListener("click", () => void refresh());
 autoRefresh.addEventListener("change", schedule);
 regionSelect.addEventListener("change", () => void refresh());
-document.addEventListener("visibilitychange", () => (document.visibilityState === "visible" ? void refresh() : schedule()));
+document.addEventListener("visibilitychange", () => (document.visibilityState === "visible" && !keyRefused ? void refresh() : schedule()));
 void refresh();

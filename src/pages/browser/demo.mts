@@ -1,7 +1,13 @@
-import { FasEdgeClient, FasEdgeError, FasEdgeProblemError, type LivenessResponse } from "../../client/index";
+import type { FasEdgeSession, LivenessResponse } from "../../client/index";
 import { faceGuide } from "../face-guide";
+import { PageAccess, describeError, retryAt, retryText } from "./access.mjs";
 
-const client = new FasEdgeClient({ baseUrl: "", timeoutMs: 30_000, retries: 2 });
+/**
+ * Shortest time between the starts of two checks. A check is two requests (POST /v1/sessions,
+ * then POST /v1/liveness), so this keeps a page under 60 requests a minute, the deployed
+ * per-client rate limit.
+ */
+const MIN_CHECK_INTERVAL_MS = 2000;
 
 /** Largest side of an uploaded photo as sent (the service accepts up to about a 720p frame). */
 const UPLOAD_MAX_SIDE = 1024;
@@ -30,6 +36,25 @@ const errorBox = $<HTMLParagraphElement>("error");
 
 let stream: MediaStream | undefined;
 let busy = false;
+/** When the next check may start (pacing), and until when the service asked to wait (429). */
+let nextCheckAt = 0;
+let rateLimitedUntil = 0;
+let checkTimer: ReturnType<typeof setTimeout> | undefined;
+/** The check that the key field interrupted: run again once a key has been entered. */
+let afterKey: FrameSource | undefined;
+
+type FrameSource = () => Promise<{ canvas: HTMLCanvasElement; blob: Blob; box?: [number, number, number, number] }>;
+
+// the service answers each check itself: no retries, so a refusal or a 429 is shown as it came
+const access = new PageAccess({
+  client: { baseUrl: "", timeoutMs: 30_000, retries: 0 },
+  scope: "liveness",
+  onEntered: () => {
+    const source = afterKey;
+    afterKey = undefined;
+    if (source) void check(source);
+  },
+});
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -81,7 +106,7 @@ async function startCamera(): Promise<void> {
     drawGuide(video.videoWidth, video.videoHeight);
     setStage("live", "Centre your face in the oval");
     cameraButton.textContent = "Stop camera";
-    checkButton.disabled = false;
+    updateCheckButton();
     checkButton.focus();
   } catch (error) {
     stream = undefined;
@@ -103,7 +128,7 @@ function stopCamera(): void {
   for (const track of stream?.getTracks() ?? []) track.stop();
   stream = undefined;
   video.srcObject = null;
-  checkButton.disabled = true;
+  updateCheckButton();
   cameraButton.textContent = "Start camera";
   setStage("idle", "Camera is off");
 }
@@ -125,39 +150,68 @@ async function captureFrame(): Promise<{ canvas: HTMLCanvasElement; blob: Blob; 
   return { canvas, blob: await toJpeg(canvas), box: faceGuide(canvas.width, canvas.height).box };
 }
 
-async function check(source: () => Promise<{ canvas: HTMLCanvasElement; blob: Blob; box?: [number, number, number, number] }>): Promise<void> {
+/** Enables "Check liveness" while the camera runs, no check is under way and no wait (pacing or 429) is pending. */
+function updateCheckButton(): void {
+  if (checkTimer !== undefined) clearTimeout(checkTimer);
+  checkTimer = undefined;
+  const wait = Math.max(nextCheckAt, rateLimitedUntil) - Date.now();
+  checkButton.disabled = !stream || busy || wait > 0;
+  if (stream && !busy && wait > 0) checkTimer = setTimeout(updateCheckButton, wait);
+}
+
+function showFailure(error: unknown): void {
+  result.dataset.decision = "error";
+  badge.textContent = "No result";
+  badge.removeAttribute("aria-label");
+  summary.textContent = "";
+  showError(describeError(error));
+}
+
+/**
+ * One check: a new session, then the frame (captured after the session exists) with the
+ * session's single-use nonce.
+ */
+async function check(source: FrameSource): Promise<void> {
   if (busy) return;
+  const now = Date.now();
+  if (now < rateLimitedUntil) {
+    showError(`The service asked for a pause. ${retryText(rateLimitedUntil, now)}`);
+    return;
+  }
+  const client = access.client;
+  if (!client) {
+    afterKey = source;
+    access.prompt("Enter an API key with the “liveness” scope to run the check.", { focus: true });
+    return;
+  }
   busy = true;
   showError(undefined);
   const previous = stage.dataset.state;
-  checkButton.disabled = true;
+  updateCheckButton();
   result.setAttribute("aria-busy", "true");
   badge.textContent = "Checking…";
+  badge.removeAttribute("aria-label");
   result.dataset.decision = "pending";
   if (previous === "live") setStage("checking", "Hold still…");
   try {
+    const wait = nextCheckAt - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    nextCheckAt = Date.now() + MIN_CHECK_INTERVAL_MS;
+    const session = await client.startSession();
+    access.succeeded();
     const { canvas, blob, box } = await source();
-    const answer = await client.assess(blob, box ? { box } : {});
-    showResult(answer, canvas);
+    const answer = await session.assess(blob, box ? { box } : {});
+    showResult(answer, canvas, session);
   } catch (error) {
-    result.dataset.decision = "error";
-    badge.textContent = "No result";
-    summary.textContent = "";
-    showError(describeError(error));
+    showFailure(error);
+    if (access.refused(error, { focus: true })) afterKey = source;
+    rateLimitedUntil = Math.max(rateLimitedUntil, retryAt(error) ?? 0);
   } finally {
     busy = false;
     result.removeAttribute("aria-busy");
-    if (stream) {
-      checkButton.disabled = false;
-      setStage("live", "Centre your face in the oval");
-    }
+    if (stream) setStage("live", "Centre your face in the oval");
+    updateCheckButton();
   }
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof FasEdgeProblemError) return `${error.problem.title}${error.problem.detail ? `: ${error.problem.detail}` : ""} (HTTP ${error.status})`;
-  if (error instanceof FasEdgeError) return error.message;
-  return error instanceof Error ? error.message : String(error);
 }
 
 const WORDS: Record<LivenessResponse["decision"], { label: string; text: string }> = {
@@ -168,7 +222,7 @@ const WORDS: Record<LivenessResponse["decision"], { label: string; text: string 
 
 const fmt = (v: number, digits = 1) => v.toFixed(digits);
 
-function showResult(answer: LivenessResponse, canvas: HTMLCanvasElement): void {
+function showResult(answer: LivenessResponse, canvas: HTMLCanvasElement, session: FasEdgeSession): void {
   const words = WORDS[answer.decision];
   result.dataset.decision = answer.decision;
   badge.textContent = answer.decision;
@@ -182,6 +236,7 @@ function showResult(answer: LivenessResponse, canvas: HTMLCanvasElement): void {
     ["Region", answer.region],
     ["Model", answer.decidedBy === "teacher" && answer.models.teacher ? answer.models.teacher : answer.models.student],
     ["Request", answer.requestId],
+    ["Session", `${session.id} (its nonce is now used up)`],
   ];
   facts.replaceChildren(
     ...rows.flatMap(([k, v]) => {
