@@ -22,10 +22,11 @@ export interface LaunchedBrowser {
 
 /**
  * Chromium with a fresh profile (playwright gives every launch a new temporary one); with `fakeCamera`, getUserMedia is granted without a prompt and
- * the camera plays that .y4m file in a loop.
+ * the camera plays that .y4m file in a loop; with `hostAliases`, those host names resolve to 127.0.0.1.
  */
-export async function launchChromium(options: { fakeCamera?: string } = {}): Promise<LaunchedBrowser> {
+export async function launchChromium(options: { fakeCamera?: string; hostAliases?: readonly string[] } = {}): Promise<LaunchedBrowser> {
   const args = [...OFFLINE_FLAGS];
+  if (options.hostAliases?.length) args.push(`--host-resolver-rules=${options.hostAliases.map((h) => `MAP ${h} 127.0.0.1`).join(", ")}`);
   if (options.fakeCamera) {
     args.push("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", `--use-file-for-fake-video-capture=${options.fakeCamera}`);
   }

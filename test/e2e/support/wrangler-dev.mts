@@ -3,10 +3,21 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { LOCAL_ENV_FILE, localDevVars } from "../../../scripts/local-env";
 
 export interface DevServer {
+  /** http://127.0.0.1:<port>: a loopback origin, where the development key is honoured. */
   readonly base: string;
+  readonly port: number;
+  /** The local development key (DEV_API_KEY of dev/local.env). */
+  readonly devKey: string;
   stop(): Promise<void>;
+}
+
+export interface DevServerOptions {
+  readonly readyWithinMs?: number;
+  /** Runs before wrangler dev starts, with its local state folder (`--persist-to`): to store API keys there, for example. */
+  readonly prepare?: (persistTo: string) => Promise<void>;
 }
 
 export function freePort(): Promise<number> {
@@ -21,17 +32,34 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Starts the Worker in `wrangler dev` on a free loopback port, offline, with a fresh local KV
- * store, and resolves once GET /healthz answers 200 (the student is loaded).
+ * Starts the Worker in `wrangler dev` as `npm run dev` does (with dev/local.env), on a free
+ * loopback port, offline, with a fresh local state folder, and resolves once GET /healthz answers
+ * 200 (the student is loaded).
  */
-export async function startWranglerDev(readyWithinMs = 240_000): Promise<DevServer> {
+export async function startWranglerDev({ readyWithinMs = 240_000, prepare }: DevServerOptions = {}): Promise<DevServer> {
+  const devKey = localDevVars()["DEV_API_KEY"];
+  if (!devKey) throw new Error(`${LOCAL_ENV_FILE} has no DEV_API_KEY`);
   const port = await freePort();
   const inspectorPort = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const persist = mkdtempSync(join(tmpdir(), "fas-edge-e2e-"));
+  try {
+    await prepare?.(persist);
+  } catch (error) {
+    rmSync(persist, { recursive: true, force: true });
+    throw error;
+  }
   const dev: ChildProcess = spawn(
     "npx",
-    ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", persist, "--log-level", "warn"],
+    [
+      "wrangler", "dev",
+      "--env-file", LOCAL_ENV_FILE,
+      "--ip", "127.0.0.1",
+      "--port", String(port),
+      "--inspector-port", String(inspectorPort),
+      "--persist-to", persist,
+      "--log-level", "warn",
+    ],
     {
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
@@ -81,5 +109,5 @@ export async function startWranglerDev(readyWithinMs = 240_000): Promise<DevServ
     await stop();
     throw error;
   }
-  return { base, stop };
+  return { base, port, devKey, stop };
 }
