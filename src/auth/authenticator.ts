@@ -30,6 +30,11 @@ export interface AuthenticatorOptions {
 const CACHE_LIMIT = 2048;
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
+/** Whether `url` names a loopback host: the only place the local development key is honoured. */
+export function isLoopbackUrl(url: string): boolean {
+  return LOOPBACK_HOSTS.has(new URL(url).hostname);
+}
+
 /**
  * Turns `Authorization: Bearer <key>` into a Principal or a problem: 401 for a missing, malformed
  * or unknown key, 403 for a revoked key (and, in `authorize`, for a missing scope).
@@ -56,7 +61,7 @@ export class Authenticator {
       throw unauthorized("missing-api-key", "API key required", "send Authorization: Bearer <API key>");
     }
     const bytes = new TextEncoder().encode(token);
-    if (this.#devKey && timingSafeEqual(bytes, this.#devKey) && LOOPBACK_HOSTS.has(new URL(request.url).hostname)) {
+    if (this.#devKey && timingSafeEqual(bytes, this.#devKey) && isLoopbackUrl(request.url)) {
       return { kind: "dev", id: "dev", scopes: SCOPES };
     }
     const internal = await this.#internalToken;

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
+import { isLoopbackUrl } from "../auth/authenticator";
 import { PAGE_SCRIPTS } from "../pages/generated/page-scripts";
 import { dashboardPage, demoPage, type PageOptions } from "../pages/html";
 import { PAGE_CSS } from "../pages/styles";
@@ -28,9 +29,6 @@ const PAGE_HEADERS = {
   "cache-control": "no-cache",
 };
 
-/** The hosts for which the local development key is honoured (the same rule as src/auth/authenticator.ts). */
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
 /**
  * What a page may carry for this request: the local development key (DEV_API_KEY, set only by
  * dev/local.env) when the page is served to a loopback host, where the service honours that key;
@@ -38,7 +36,7 @@ const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
  */
 function pageOptions(env: Env, url: string): PageOptions {
   const devKey = env.DEV_API_KEY;
-  return devKey && LOOPBACK_HOSTS.has(new URL(url).hostname) ? { apiKey: devKey } : {};
+  return devKey && isLoopbackUrl(url) ? { apiKey: devKey } : {};
 }
 
 /** A page; one that carries a key is never stored by a cache. */
