@@ -3,6 +3,7 @@ import type { AppEnv } from "../app-env";
 import { readLivenessRequest, type LivenessInput } from "../http/liveness-request";
 import { ProblemError } from "../http/problem";
 import { resolveRegion } from "../http/region";
+import { waitUntilOf } from "../http/wait-until";
 import { assessFrame } from "../liveness/assess-frame";
 import type { LivenessResponse } from "../schemas/liveness";
 import { askTeacher, type TeacherAttempt } from "../teacher/ask-teacher";
@@ -27,6 +28,7 @@ export const livenessRoutes = new Hono<AppEnv>().use("/v1/liveness", livenessTel
   const assessment = await assessFrame(input, registry, {
     limits: { minSide: config.minImageSide, maxPixels: config.maxImagePixels },
     startedAt: c.get("startedAt"),
+    waitUntil: waitUntilOf(c),
     ...(cascadeTeacher ? { teacher: cascadeTeacher } : {}),
   });
   const body: LivenessResponse = {
