@@ -1,12 +1,15 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
+const fuzzBindings = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("FUZZ_")));
+
 export default defineConfig({
   test: {
     projects: [
       {
         // Service tests run inside workerd against the real onnxruntime-web and model files.
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        // FUZZ_* environment variables reach test/fuzz.test.ts as bindings (npm run fuzz)
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: fuzzBindings } })],
         test: {
           name: "workers",
           include: ["src/**/*.test.ts", "test/**/*.test.ts"],
