@@ -6,12 +6,15 @@ import { TEST_RATE_LIMITS } from "./test/helpers/limits";
 /** The local development key and signing secret, as `npm run dev` gives them to wrangler. */
 const localEnv = localDevVars();
 
+const fuzzBindings = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("FUZZ_")));
+
 export default defineConfig({
   test: {
     projects: [
       {
         // Service tests run inside workerd against the real onnxruntime-web and model files.
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: localEnv, ratelimits: TEST_RATE_LIMITS } })],
+        // FUZZ_* environment variables reach test/fuzz.test.ts as bindings (npm run fuzz)
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: { ...localEnv, ...fuzzBindings }, ratelimits: TEST_RATE_LIMITS } })],
         test: {
           name: "workers",
           include: ["src/**/*.test.ts", "test/**/*.test.ts"],

@@ -12,6 +12,8 @@ export interface AssessOptions {
   readonly teacher?: (input: LivenessInput) => Promise<TeacherVerdict | undefined>;
   /** performance.now() when the request arrived; `total` counts from here. */
   readonly startedAt?: number;
+  /** The request's ExecutionContext.waitUntil: holds a model load this request starts (see scoreFrame). */
+  readonly waitUntil?: (work: Promise<unknown>) => void;
 }
 
 /**
@@ -24,7 +26,7 @@ export async function assessFrame(input: LivenessInput, registry: ModelRegistry,
   const manifest = await registry.manifest();
   const student = await registry.student();
   const { card } = student;
-  const frame = await scoreFrame(input, student, options.limits);
+  const frame = await scoreFrame(input, student, options.limits, options.waitUntil);
 
   const band = manifest.serving.uncertaintyBand;
   const { teacher } = options;

@@ -21,10 +21,21 @@ export interface FrameScore {
  * decoding, the model card's preprocessing and the model. The session finishes loading while the
  * frame is decoded. Throws ImageRejectedError, ProblemError or ModelUnavailableError; never returns
  * a score for input it could not read.
+ *
+ * The session is shared by every request of the isolate, and its load is I/O of the request that
+ * started it: `waitUntil` (the request's ExecutionContext.waitUntil) keeps that request alive until
+ * the load settles. Without it, a request refused (or aborted) mid-load takes the load's I/O down
+ * with it, and every later request of the isolate waits on a load that never ends.
  */
-export async function scoreFrame(input: LivenessInput, model: ModelSession, limits: ImageLimits): Promise<FrameScore> {
+export async function scoreFrame(
+  input: LivenessInput,
+  model: ModelSession,
+  limits: ImageLimits,
+  waitUntil?: (work: Promise<unknown>) => void,
+): Promise<FrameScore> {
   const sessionReady = model.ready();
   sessionReady.catch(() => undefined);
+  waitUntil?.(sessionReady);
 
   const decodeStarted = performance.now();
   const header = inspectImage(input.image, limits);

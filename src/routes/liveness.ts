@@ -4,6 +4,7 @@ import { requireScope } from "../auth/require-scope";
 import { readLivenessRequest, type LivenessInput } from "../http/liveness-request";
 import { ProblemError } from "../http/problem";
 import { resolveRegion } from "../http/region";
+import { waitUntilOf } from "../http/wait-until";
 import { reportedMs } from "../liveness/score-frame";
 import { assessFrame } from "../liveness/assess-frame";
 import { aggregateFrames } from "../liveness/burst";
@@ -45,6 +46,7 @@ export const livenessRoutes = new Hono<AppEnv>()
       const verdict = await assessFrame(input, registry, {
         limits: { minSide: config.minImageSide, maxPixels: config.maxImagePixels },
         startedAt: c.get("startedAt"),
+        waitUntil: waitUntilOf(c),
         ...(cascadeTeacher ? { teacher: cascadeTeacher } : {}),
       });
       verdicts.push(verdict);

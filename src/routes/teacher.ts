@@ -3,6 +3,7 @@ import type { AppEnv } from "../app-env";
 import { requireScope } from "../auth/require-scope";
 import { readLivenessRequest } from "../http/liveness-request";
 import { ProblemError } from "../http/problem";
+import { waitUntilOf } from "../http/wait-until";
 import type { TeacherResponse } from "../schemas/teacher";
 import { scoreWithTeacher } from "../teacher/score-with-teacher";
 
@@ -24,6 +25,7 @@ export const teacherRoutes = new Hono<AppEnv>()
       registry,
       { minSide: config.minImageSide, maxPixels: config.maxImagePixels },
       c.get("startedAt"),
+      waitUntilOf(c),
     );
     const body: TeacherResponse = { requestId: c.get("requestId"), ...result };
     c.header("cache-control", "no-store");

@@ -10,12 +10,14 @@ import type { TeacherResponse } from "../schemas/teacher";
  * One frame through the manifest's serving teacher (`serving.teacher`): the same input checks,
  * decoding and preprocessing as the edge's student path, with the teacher's own preprocessing
  * config and threshold. Throws ImageRejectedError, ProblemError or ModelUnavailableError.
+ * `waitUntil` holds a model load this request starts (see scoreFrame).
  */
 export async function scoreWithTeacher(
   input: LivenessInput,
   registry: ModelRegistry,
   limits: ImageLimits,
   startedAt = performance.now(),
+  waitUntil?: (work: Promise<unknown>) => void,
 ): Promise<Omit<TeacherResponse, "requestId">> {
   const manifest = await registry.manifest();
   const teacherId = manifest.serving.teacher;
@@ -24,7 +26,7 @@ export async function scoreWithTeacher(
   }
   const teacher = await registry.session(teacherId);
   const { card } = teacher;
-  const { score, crop, decodeMs, preprocessMs, modelMs } = await scoreFrame(input, teacher, limits);
+  const { score, crop, decodeMs, preprocessMs, modelMs } = await scoreFrame(input, teacher, limits, waitUntil);
   const finished = performance.now();
 
   return {

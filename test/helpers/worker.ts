@@ -19,19 +19,27 @@ export function authHeaders(key: string = DEV_KEY): Record<string, string> {
   return { authorization: `Bearer ${key}` };
 }
 
-/** Any request to the Worker, with the development key unless `init.headers` sets authorization. */
-export function send(path: string, init: RequestInit = {}): Promise<Response> {
+/** What requests are sent to: the Worker by default, or an app built with createApp (with its own services). */
+export interface Target {
+  fetch(input: string, init?: RequestInit): Promise<Response>;
+}
+
+/**
+ * Any request, `path` relative to the Worker's (loopback) origin, with the development key unless
+ * `init.headers` sets authorization; post and postForm go through here.
+ */
+export function send(path: string, init: RequestInit = {}, target: Target = worker): Promise<Response> {
   const headers = new Headers(init.headers);
   if (!headers.has("authorization")) headers.set("authorization", `Bearer ${DEV_KEY}`);
-  return worker.fetch(`${BASE}${path}`, { ...init, headers });
+  return target.fetch(`${BASE}${path}`, { ...init, headers });
 }
 
-export function post(body: BodyInit, contentType: string, path = "/v1/liveness"): Promise<Response> {
-  return send(path, { method: "POST", body, headers: { "content-type": contentType } });
+export function post(body: BodyInit, contentType: string, path = "/v1/liveness", target: Target = worker): Promise<Response> {
+  return send(path, { method: "POST", body, headers: { "content-type": contentType } }, target);
 }
 
-export function postForm(form: FormData, path = "/v1/liveness"): Promise<Response> {
-  return send(path, { method: "POST", body: form });
+export function postForm(form: FormData, path = "/v1/liveness", target: Target = worker): Promise<Response> {
+  return send(path, { method: "POST", body: form }, target);
 }
 
 /** The isolate's access services (keys, rate limits, sessions), for apps built with their own services. */
