@@ -581,6 +581,8 @@ interface MetaDraft {
   readonly variant: string;
   readonly text: string;
   readonly invalid: boolean;
+  /** The status the contract gives an invalid meta (400 unless said otherwise). */
+  readonly status?: number;
 }
 
 function nested(depth: number, open: string, close: string, inner = ""): string {
@@ -609,6 +611,9 @@ function metaDraft(rng: Rng, image: CorpusImage): MetaDraft {
     "deep-top-level",
     "long-box",
     "long-string",
+    "bad-boxes",
+    "bad-nonce-type",
+    "forged-nonce",
     "valid",
     "valid-extra-keys",
     "valid-deep-extra",
@@ -666,6 +671,31 @@ function metaDraft(rng: Rng, image: CorpusImage): MetaDraft {
       return { variant: kind, text: `{"box":[${inside().join(",")}${",0".repeat(rng.pick([1, 1000, 200_000]))}]}`, invalid: true };
     case "long-string":
       return { variant: kind, text: JSON.stringify({ box: "x".repeat(rng.pick([100, 100_000, 1_000_000])) }), invalid: true };
+    case "bad-boxes":
+      return {
+        variant: kind,
+        text: rng.pick([
+          JSON.stringify({ boxes: inside() }),
+          JSON.stringify({ boxes: [] }),
+          JSON.stringify({ boxes: [inside(), inside()] }),
+          JSON.stringify({ boxes: [[-1, 0, 10, 10]] }),
+          JSON.stringify({ boxes: ["1,2,3,4"] }),
+          JSON.stringify({ box: inside(), boxes: [inside()] }),
+          JSON.stringify({ boxes: Array.from({ length: 65 }, () => null) }),
+        ]),
+        invalid: true,
+      };
+    case "bad-nonce-type":
+      return {
+        variant: kind,
+        text: rng.pick([JSON.stringify({ nonce: 5 }), JSON.stringify({ nonce: "" }), JSON.stringify({ nonce: null }), JSON.stringify({ nonce: ["v1"] }), JSON.stringify({ nonce: "v1.".repeat(200) })]),
+        invalid: true,
+      };
+    case "forged-nonce": {
+      const b64 = () => rng.ascii(rng.int(0, 80), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+      const nonce = rng.pick([`v1.${b64()}.${b64()}`, `v1.e30.${b64()}`, `v2.${b64()}.${b64()}`, b64(), `v1..`, `v1.${b64()}.${b64()}.${b64()}`, rng.ascii(rng.int(1, 300))]);
+      return { variant: kind, text: JSON.stringify({ nonce, ...(rng.chance(0.5) ? { box: inside() } : {}) }), invalid: true, status: 401 };
+    }
     case "valid":
       return { variant: kind, text: rng.chance(0.2) ? "{}" : box(inside()), invalid: false };
     case "valid-extra-keys":
@@ -687,7 +717,7 @@ function multipartMeta(rng: Rng, corpus: readonly CorpusImage[]): Draft {
     variant: `${meta.variant}${asFile ? " as file" : ""} (${image.name}, ${meta.text.length} chars)`,
     init: request(body, `multipart/form-data; boundary=${boundary}`),
     garbage: meta.invalid,
-    ...(meta.invalid ? { status: 400 } : {}),
+    ...(meta.invalid ? { status: meta.status ?? 400 } : {}),
   };
 }
 
