@@ -60,6 +60,15 @@ describe("GET /healthz", () => {
     expect(student?.state).toBe("ready");
     expect(student?.publicId).toMatch(/@[0-9a-f]{12}$/);
     expect(body.onnxruntimeMemoryBytes).toBeGreaterThan(0);
+    expect(body.warnings).toBeUndefined();
+  });
+
+  it("warns when the deployment has no SIGNING_SECRET", async () => {
+    const app = createApp();
+    const response = await app.request("http://localhost/healthz", {}, { ...env, SIGNING_SECRET: undefined });
+    expect(response.status).toBe(200);
+    const body = HealthResponseSchema.parse(await response.json());
+    expect(body.warnings?.join(" ")).toMatch(/SIGNING_SECRET/);
   });
 });
 

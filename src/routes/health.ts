@@ -12,6 +12,7 @@ export const healthRoutes = new Hono<AppEnv>().get("/healthz", async (c) => {
   const { registry } = c.get("services");
   c.header("cache-control", "no-store");
   const onnxruntime = ort.env.versions.web ?? "unknown";
+  const warnings = configurationWarnings(c.env);
   try {
     const manifest = await registry.manifest();
     await (await registry.student()).ready();
@@ -23,6 +24,7 @@ export const healthRoutes = new Hono<AppEnv>().get("/healthz", async (c) => {
     };
     const memory = ortLinearMemoryBytes();
     if (memory !== undefined) body.onnxruntimeMemoryBytes = memory;
+    if (warnings.length > 0) body.warnings = warnings;
     return c.json(body);
   } catch (error) {
     if (!(error instanceof ModelUnavailableError)) throw error;
@@ -36,3 +38,9 @@ export const healthRoutes = new Hono<AppEnv>().get("/healthz", async (c) => {
     return c.json(body, 503);
   }
 });
+
+/** What a deployment is missing that the service needs for part of its work. */
+function configurationWarnings(env: Env): string[] {
+  if (env.SIGNING_SECRET) return [];
+  return ["SIGNING_SECRET is not set (wrangler secret put SIGNING_SECRET): POST /v1/sessions answers 503 and the teacher fallback cannot authenticate, so in-band frames stay uncertain"];
+}

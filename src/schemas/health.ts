@@ -21,5 +21,7 @@ export const HealthResponseSchema = z.object({
   /** Bytes of onnxruntime's WebAssembly linear memory (model weights, arenas); absent before it starts. */
   onnxruntimeMemoryBytes: z.int().nonnegative().optional(),
   error: z.string().optional(),
+  /** Configuration problems that leave the service up but degraded (for example a missing secret). */
+  warnings: z.array(z.string()).optional(),
 });
 export type HealthResponse = z.infer<typeof HealthResponseSchema>;
