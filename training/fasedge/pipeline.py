@@ -16,7 +16,7 @@ skipped on the next run, an interrupted training stage resumes from its last epo
   cross-*     the cross-instrument protocol: the same stages without the held-out instruments
   release     golden fixture + manifest.json into models/
 
-    sh training/py -m fasedge.pipeline                 # the shipped models (default preset)
+    sh training/py -m fasedge.pipeline                 # the shipped models (large preset)
     sh training/py -m fasedge.pipeline --quick         # smoke run on the tiny preset
     sh training/py -m fasedge.pipeline --data my/manifest.csv --name mydata --models out/models
 """
@@ -451,7 +451,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fasedge.pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke-test sizes on the tiny preset (models marked quick)")
     ap.add_argument("--data", default="", help="manifest.csv of an existing dataset (default: generate the synthetic preset)")
-    ap.add_argument("--preset", default=None, help="synthetic preset when generating (tiny | small | default)")
+    ap.add_argument("--preset", default=None, help="synthetic preset when generating (tiny | small | default | large; default: large)")
     ap.add_argument("--data-out", default=None, help="folder of the generated synthetic dataset")
     ap.add_argument("--name", default=None, help="run name (outputs in RUNS/NAME)")
     ap.add_argument("--runs", default="runs", help="folder of run outputs")
