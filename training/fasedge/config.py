@@ -54,7 +54,7 @@ class PipelineConfig:
     student_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=30, lr=3e-3, batch_size=64))
     kd: KDConfig = field(default_factory=KDConfig)
     quant: QuantConfig = field(default_factory=QuantConfig)
-    peer: bool = True  # also train the MiniFASNetV2-class peer (no distillation; --no-peer skips it)
+    peer: bool = False  # also train the MiniFASNetV2-class peer (--peer; no distillation; ~50 img/s on 2 cores, 6 min per epoch of the large preset)
     peer_net: MiniFASNetV2Config = field(default_factory=MiniFASNetV2Config)
     peer_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=5, lr=3e-3, batch_size=64))
     cross: CrossSpec = field(default_factory=CrossSpec)
