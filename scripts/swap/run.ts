@@ -126,6 +126,8 @@ function findExtraPeers(
     if (!m.success) continue;
     for (const card of Object.values(m.data.models)) {
       if (card.role !== "peer" || manifest.models[card.id] || out.some((x) => x.card.id === card.id)) continue;
+      // smoke-test models (`--quick`) are not peers worth a row, unless a manifest was named explicitly
+      if (where === "auto" && card.provenance?.["quick"] === true) continue;
       if (!existsSync(join(dirname(p), card.file))) continue;
       out.push({ card, dir: dirname(p), from: p });
     }
