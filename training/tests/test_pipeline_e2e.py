@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import onnx
+import torch
 
 from fasedge import manifest as man
 from fasedge.config import CrossSpec, DataSpec, PipelineConfig
@@ -12,6 +13,7 @@ from fasedge.nets import MiniFASNetV2Config, StudentConfig, TeacherConfig
 from fasedge.pipeline import run
 from fasedge.quantize import QuantConfig
 from fasedge.train import TrainConfig
+from fasedge.variants import run_variant
 
 
 def tiny_config(csv) -> PipelineConfig:
@@ -64,3 +66,19 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "[teacher] done earlier" in out and "[release] done earlier" in out
     assert (models / "manifest.json").read_text() == before
+
+    # an optional term (fasedge.variants) measured against this run's student
+    res = run_variant(runs / "e2e", "fourier", 0.1, log=lambda s: None)
+    student = json.loads((runs / "e2e" / "student" / "done.json").read_text())
+    assert res["epochs"] == student["epochs"]
+    assert json.loads((runs / "e2e" / "variant-fourier" / "compare.json").read_text()) == res
+    ck = torch.load(runs / "e2e" / "variant-fourier" / "model.pt", map_location="cpu")
+    assert ck["config"]["fourier_aux"] is True
+    assert any(k.startswith("fourier.") for k in ck["state_dict"])
+    plain = torch.load(student["checkpoint"], map_location="cpu")["state_dict"]
+    # same seed, views and teacher logits: only the auxiliary term makes the shared weights differ
+    assert any(not torch.equal(plain[k], ck["state_dict"][k]) for k in plain)
+    for name in ("student", "student+fourier"):
+        for split in ("val", "test"):
+            assert 0.0 <= res[name][split]["acer"] <= 1.0
+            assert 0.0 <= res[name][split]["auc"] <= 1.0
