@@ -44,6 +44,8 @@ def split_metrics(model: torch.nn.Module, frames, pcfg) -> dict:
 
 
 def run_variant(run: Path, term: str, weight: float, log=print) -> dict:
+    if term not in TERMS:
+        raise ValueError(f"unknown term {term!r} (known: {', '.join(TERMS)})")
     cfg = from_dict(json.loads((run / "config.json").read_text()))
     if cfg.quick:
         log("[variant] note: a --quick run; figures are smoke-test sizes")
@@ -55,8 +57,6 @@ def run_variant(run: Path, term: str, weight: float, log=print) -> dict:
     val = frames.select(frames.split == "val")
     views = view_table(len(train), cfg.augment, cfg.student_train.seed + 17)
     tlog = np.load(run / "kd-cache" / "teacher_logits.npy")
-    if term != "fourier":
-        raise ValueError(f"unknown term {term!r} (known: {', '.join(TERMS)})")
     net = dataclasses.replace(cfg.student, fourier_aux=True)
     kd = dataclasses.replace(cfg.kd, fourier_weight=weight)
     tc = dataclasses.replace(cfg.student_train, epochs=int(student_done["epochs"]), max_wall_s=0.0)
@@ -64,7 +64,6 @@ def run_variant(run: Path, term: str, weight: float, log=print) -> dict:
     t0 = time.time()
     ck = train_model("student", to_dict(net), train, val, pcfg, tc, out, cfg.augment, kd=kd, teacher_logits=tlog, views=views, log=log)
     wall = time.time() - t0
-    torch.set_num_threads(cfg.student_train.threads)
     result = {
         "term": term,
         "weight": weight,
