@@ -91,7 +91,13 @@ describe("a model that cannot be loaded", () => {
 
     const health = await app.request("/healthz", {}, env);
     expect(health.status).toBe(503);
-    expect(HealthResponseSchema.parse(await health.json()).status).toBe("unavailable");
+    const unhealthy = HealthResponseSchema.parse(await health.json());
+    expect(unhealthy.status).toBe("unavailable");
+    expect(unhealthy.warnings).toBeUndefined();
+    // a broken deployment still says what its configuration lacks
+    const unsigned = HealthResponseSchema.parse(await (await app.request("/healthz", {}, { ...env, SIGNING_SECRET: undefined })).json());
+    expect(unsigned.status).toBe("unavailable");
+    expect(unsigned.warnings?.join(" ")).toMatch(/SIGNING_SECRET/);
   });
 
   it("gives 503 when the file is not an ONNX model onnxruntime can read", async () => {

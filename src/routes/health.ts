@@ -13,6 +13,7 @@ export const healthRoutes = new Hono<AppEnv>().get("/healthz", async (c) => {
   c.header("cache-control", "no-store");
   const onnxruntime = ort.env.versions.web ?? "unknown";
   const warnings = configurationWarnings(c.env);
+  const warned = warnings.length > 0 ? { warnings } : {};
   try {
     const manifest = await registry.manifest();
     await (await registry.student()).ready();
@@ -21,10 +22,10 @@ export const healthRoutes = new Hono<AppEnv>().get("/healthz", async (c) => {
       onnxruntime,
       manifest: { schemaVersion: manifest.schemaVersion, generatedAt: manifest.generatedAt },
       models: registry.statuses(),
+      ...warned,
     };
     const memory = ortLinearMemoryBytes();
     if (memory !== undefined) body.onnxruntimeMemoryBytes = memory;
-    if (warnings.length > 0) body.warnings = warnings;
     return c.json(body);
   } catch (error) {
     if (!(error instanceof ModelUnavailableError)) throw error;
@@ -33,6 +34,7 @@ export const healthRoutes = new Hono<AppEnv>().get("/healthz", async (c) => {
       onnxruntime,
       models: registry.statuses(),
       error: error.message,
+      ...warned,
     };
     c.header("retry-after", String(error.retryAfterS));
     return c.json(body, 503);
