@@ -59,8 +59,9 @@ export function inspectImage(bytes: Uint8Array, limits: ImageLimits): ImageHeade
 
 /**
  * For a PNG, checks that its compressed pixel data inflates to no more than its header allows
- * (zlib bombs), without keeping the inflated bytes. JPEGs need no such step: jpeg-js allocates
- * by the frame header's dimensions and is given a memory ceiling.
+ * (zlib bombs), without keeping the inflated bytes. JPEGs need no such step: both JPEG decoders
+ * allocate by the frame header's dimensions (checked by inspectImage), and jpeg-js is also given a
+ * memory ceiling.
  */
 export async function checkCompressedData(bytes: Uint8Array, header: ImageHeader): Promise<void> {
   if (header.format !== "png") return;

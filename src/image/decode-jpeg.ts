@@ -1,19 +1,92 @@
 import jpeg from "jpeg-js";
 import type { ImageHeader } from "./image-header";
+import { decodeSequentialJpeg, type JpegPlanes } from "./jpeg-sequential";
 import type { RgbImage } from "./rgb-image";
 
 /**
  * Decodes a JPEG to 8-bit RGB the way libjpeg(-turbo) does by default, which is what OpenCV's
- * `imread` (the training side) uses: jpeg-js does the entropy decoding and inverse DCT, and returns
- * the raw Y/Cb/Cr planes; chroma is then upsampled with libjpeg's "fancy" triangle filter (4:2:0
- * and 4:2:2) and converted with libjpeg's fixed-point YCbCr->RGB tables. Other sampling layouts
- * keep jpeg-js's nearest-neighbour chroma; Adobe-transformed files keep jpeg-js's own conversion.
+ * `imread` (the training side) uses.
+ *
+ * Sequential Huffman JPEGs (baseline and extended, 8-bit: what cameras and browsers write) go
+ * through `decodeSequentialJpeg`, whose inverse DCT is libjpeg's "islow" arithmetic; chroma is
+ * then upsampled with libjpeg's "fancy" triangle filter (4:2:0 and 4:2:2) and converted with
+ * libjpeg's fixed-point YCbCr->RGB tables, so the pixels equal OpenCV's. Other files (progressive
+ * ones, unusual sampling layouts) are decoded by jpeg-js: its inverse DCT rounds differently (about
+ * a level), and sampling layouts other than 4:4:4, 4:2:2 and 4:2:0 keep its nearest-neighbour
+ * chroma; Adobe-transformed files there keep jpeg-js's own conversion.
  */
 export function decodeJpeg(bytes: Uint8Array, header: ImageHeader, maxMemoryMiB: number): RgbImage {
   const components = header.components ?? [];
   if (components.length !== 1 && components.length !== 3) {
     throw new Error(`JPEG with ${components.length} colour components is not supported`);
   }
+  if (header.sofMarker === 0xc0 || header.sofMarker === 0xc1) {
+    const planes = decodeSequentialJpeg(bytes);
+    if (planes && (planes.width !== header.width || planes.height !== header.height)) throw new Error("JPEG size differs from its header");
+    const image = planes ? planesToRgb(planes) : undefined;
+    if (image) return image;
+  }
+  return decodeWithJpegJs(bytes, header, maxMemoryMiB);
+}
+
+/** RGB from a sequential decoder's planes, or undefined for a layout left to jpeg-js. */
+function planesToRgb(decoded: JpegPlanes): RgbImage | undefined {
+  const { width, height, planes } = decoded;
+  if (planes.length === 1) {
+    const [grey] = planes;
+    if (!grey) return undefined;
+    const out = new Uint8Array(width * height * 3);
+    for (let y = 0; y < height; y++) {
+      const src = y * grey.stride;
+      let o = y * width * 3;
+      for (let x = 0; x < width; x++, o += 3) {
+        const g = grey.samples[src + x]!;
+        out[o] = g;
+        out[o + 1] = g;
+        out[o + 2] = g;
+      }
+    }
+    return { width, height, data: out };
+  }
+  const [first, second, third] = planes;
+  if (planes.length !== 3 || !first || !second || !third) return undefined;
+  // libjpeg's colour space for three components: Adobe's transform flag; else RGB when there is no
+  // JFIF segment and the components are named R, G, B; else YCbCr
+  const rgbIds = first.id === 0x52 && second.id === 0x47 && third.id === 0x42;
+  const rgb = decoded.adobeTransform === 0 || (decoded.adobeTransform === undefined && !decoded.jfif && rgbIds);
+  const fullFirst = first.width === width && first.height === height;
+  const sameChroma = second.h === third.h && second.v === third.v;
+  if (!fullFirst || !sameChroma) return undefined;
+  const fx = first.h / second.h;
+  const fy = first.v / second.v;
+  let full: (plane: Plane) => Plane;
+  if (fx === 1 && fy === 1) full = (plane) => plane;
+  else if (fx === 2 && fy === 2) full = (plane) => upsampleH2V2(plane, width, height);
+  else if (fx === 2 && fy === 1) full = (plane) => upsampleH2V1(plane, width, height);
+  else return undefined;
+  if (rgb) {
+    if (fx !== 1 || fy !== 1) return undefined;
+    return { width, height, data: interleave(first, second, third, width, height) };
+  }
+  return { width, height, data: yccToRgb(first, full(second), full(third), width, height) };
+}
+
+function interleave(r: Plane, g: Plane, b: Plane, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    let o = y * width * 3;
+    for (let x = 0; x < width; x++, o += 3) {
+      out[o] = r.samples[y * r.stride + x]!;
+      out[o + 1] = g.samples[y * g.stride + x]!;
+      out[o + 2] = b.samples[y * b.stride + x]!;
+    }
+  }
+  return out;
+}
+
+/** The jpeg-js path: progressive files and layouts the sequential decoder leaves alone. */
+function decodeWithJpegJs(bytes: Uint8Array, header: ImageHeader, maxMemoryMiB: number): RgbImage {
+  const components = header.components ?? [];
   const adobeTransform = header.adobeTransform;
   // Without an Adobe segment three components are YCbCr, and jpeg-js hands back the raw planes;
   // Adobe transform 0 means the planes already are RGB; transforms 1/2 are converted by jpeg-js.
@@ -50,8 +123,8 @@ export function decodeJpeg(bytes: Uint8Array, header: ImageHeader, maxMemoryMiB:
   const fx = maxH / cb.h;
   const fy = maxV / cb.v;
   const fullLuma = luma.h === maxH && luma.v === maxV;
-  let cbFull: Uint8Array;
-  let crFull: Uint8Array;
+  let cbFull: Plane;
+  let crFull: Plane;
   if (sameChroma && fullLuma && fx === 2 && fy === 2) {
     cbFull = upsampleH2V2(extractPlane(data, width, height, 1, 2, 2), width, height);
     crFull = upsampleH2V2(extractPlane(data, width, height, 2, 2, 2), width, height);
@@ -59,13 +132,13 @@ export function decodeJpeg(bytes: Uint8Array, header: ImageHeader, maxMemoryMiB:
     cbFull = upsampleH2V1(extractPlane(data, width, height, 1, 2, 1), width, height);
     crFull = upsampleH2V1(extractPlane(data, width, height, 2, 2, 1), width, height);
   } else {
-    cbFull = extractPlane(data, width, height, 1, 1, 1).samples;
-    crFull = extractPlane(data, width, height, 2, 1, 1).samples;
+    cbFull = extractPlane(data, width, height, 1, 1, 1);
+    crFull = extractPlane(data, width, height, 2, 1, 1);
   }
-  return { width, height, data: yccToRgb(data, cbFull, crFull, width, height) };
+  return { width, height, data: yccToRgb(extractPlane(data, width, height, 0, 1, 1), cbFull, crFull, width, height) };
 }
 
-/** Recovers a chroma plane at its own resolution from jpeg-js's nearest-neighbour full-size output. */
+/** Recovers a plane at its own resolution from jpeg-js's nearest-neighbour full-size output. */
 function extractPlane(data: Uint8Array, width: number, height: number, channel: number, fx: number, fy: number): Plane {
   const w = Math.ceil(width / fx);
   const h = Math.ceil(height / fy);
@@ -74,54 +147,55 @@ function extractPlane(data: Uint8Array, width: number, height: number, channel: 
     const row = y * fy * width;
     for (let x = 0; x < w; x++) samples[y * w + x] = data[(row + x * fx) * 3 + channel] ?? 0;
   }
-  return { samples, width: w, height: h };
+  return { samples, width: w, height: h, stride: w };
 }
 
 interface Plane {
   readonly samples: Uint8Array;
   readonly width: number;
   readonly height: number;
+  readonly stride: number;
 }
 
 /** libjpeg's h2v2 "fancy" upsampling: a triangle filter, 3/4 nearer + 1/4 further, in both directions. */
-function upsampleH2V2(plane: Plane, width: number, height: number): Uint8Array {
-  const { samples, width: w, height: h } = plane;
+function upsampleH2V2(plane: Plane, width: number, height: number): Plane {
+  const { samples, width: w, height: h, stride } = plane;
   const out = new Uint8Array(width * height);
   const sums = new Int32Array(w);
   for (let oy = 0; oy < height; oy++) {
-    const row = oy >> 1;
-    const other = oy & 1 ? Math.min(row + 1, h - 1) : Math.max(row - 1, 0);
-    for (let x = 0; x < w; x++) sums[x] = (samples[row * w + x] ?? 0) * 3 + (samples[other * w + x] ?? 0);
+    const row = (oy >> 1) * stride;
+    const other = (oy & 1 ? Math.min((oy >> 1) + 1, h - 1) : Math.max((oy >> 1) - 1, 0)) * stride;
+    for (let x = 0; x < w; x++) sums[x] = samples[row + x]! * 3 + samples[other + x]!;
     const base = oy * width;
     for (let x = 0; x < w; x++) {
-      const here = sums[x] ?? 0;
-      const left = x === 0 ? here : (sums[x - 1] ?? 0);
-      const right = x === w - 1 ? here : (sums[x + 1] ?? 0);
-      const ox = 2 * x;
-      out[base + ox] = (here * 3 + left + 8) >> 4;
-      if (ox + 1 < width) out[base + ox + 1] = (here * 3 + right + 7) >> 4;
+      const here = sums[x]!;
+      const left = x === 0 ? here : sums[x - 1]!;
+      const right = x === w - 1 ? here : sums[x + 1]!;
+      const ox = base + 2 * x;
+      out[ox] = (here * 3 + left + 8) >> 4;
+      if (2 * x + 1 < width) out[ox + 1] = (here * 3 + right + 7) >> 4;
     }
   }
-  return out;
+  return { samples: out, width, height, stride: width };
 }
 
 /** libjpeg's h2v1 "fancy" upsampling: horizontal triangle filter. */
-function upsampleH2V1(plane: Plane, width: number, height: number): Uint8Array {
-  const { samples, width: w } = plane;
+function upsampleH2V1(plane: Plane, width: number, height: number): Plane {
+  const { samples, width: w, stride } = plane;
   const out = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) {
-    const src = y * w;
+    const src = y * stride;
     const base = y * width;
     for (let x = 0; x < w; x++) {
-      const here = samples[src + x] ?? 0;
+      const here = samples[src + x]!;
       const ox = 2 * x;
-      const left = x === 0 ? here : (samples[src + x - 1] ?? 0);
-      const right = x === w - 1 ? here : (samples[src + x + 1] ?? 0);
+      const left = x === 0 ? here : samples[src + x - 1]!;
+      const right = x === w - 1 ? here : samples[src + x + 1]!;
       out[base + ox] = x === 0 ? here : (here * 3 + left + 1) >> 2;
       if (ox + 1 < width) out[base + ox + 1] = x === w - 1 ? here : (here * 3 + right + 2) >> 2;
     }
   }
-  return out;
+  return { samples: out, width, height, stride: width };
 }
 
 const SCALE_BITS = 16;
@@ -139,18 +213,26 @@ for (let i = 0; i < 256; i++) {
   CB_G[i] = -fix(0.34414) * x + ONE_HALF;
 }
 
-const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : v);
+/** Clamps -384..639 to 0..255. */
+const CLAMP = new Uint8Array(1024);
+for (let i = 0; i < 1024; i++) CLAMP[i] = Math.min(255, Math.max(0, i - 384));
 
-/** libjpeg's fixed-point YCbCr -> RGB conversion (jdcolor.c tables). */
-function yccToRgb(ycc: Uint8Array, cb: Uint8Array, cr: Uint8Array, width: number, height: number): Uint8Array {
+/** libjpeg's fixed-point YCbCr -> RGB conversion (jdcolor.c tables); cb and cr are full size. */
+function yccToRgb(luma: Plane, cb: Plane, cr: Plane, width: number, height: number): Uint8Array {
   const out = new Uint8Array(width * height * 3);
-  for (let p = 0; p < width * height; p++) {
-    const y = ycc[p * 3] ?? 0;
-    const b = cb[p] ?? 0;
-    const r = cr[p] ?? 0;
-    out[p * 3] = clamp(y + (CR_R[r] ?? 0));
-    out[p * 3 + 1] = clamp(y + (((CB_G[b] ?? 0) + (CR_G[r] ?? 0)) >> SCALE_BITS));
-    out[p * 3 + 2] = clamp(y + (CB_B[b] ?? 0));
+  for (let yy = 0; yy < height; yy++) {
+    const ly = yy * luma.stride;
+    const by = yy * cb.stride;
+    const ry = yy * cr.stride;
+    let o = yy * width * 3;
+    for (let x = 0; x < width; x++, o += 3) {
+      const y = luma.samples[ly + x]! + 384;
+      const b = cb.samples[by + x]!;
+      const r = cr.samples[ry + x]!;
+      out[o] = CLAMP[y + CR_R[r]!]!;
+      out[o + 1] = CLAMP[y + ((CB_G[b]! + CR_G[r]!) >> SCALE_BITS)]!;
+      out[o + 2] = CLAMP[y + CB_B[b]!]!;
+    }
   }
   return out;
 }
