@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { resizeTriangle } from "./resize";
+import { extractCrop } from "./crop";
+import { resizeNormaliseCrop, resizeTriangle } from "./resize";
 
 describe("resizeTriangle (triangle-aa)", () => {
   it("is the identity at the same size", () => {
@@ -30,5 +31,29 @@ describe("resizeTriangle (triangle-aa)", () => {
     const out = resizeTriangle(src, 2, 2, 1, 1, 2);
     expect(out[0]).toBeCloseTo((0 + 20 + 40 + 60) / 4, 12);
     expect(out[1]).toBeCloseTo((10 + 30 + 50 + 70) / 4, 12);
+  });
+});
+
+describe("resizeNormaliseCrop", () => {
+  it("gives exactly what cropping, resizeTriangle and normalising give, shrinking and enlarging", () => {
+    const width = 53;
+    const height = 41;
+    const data = Uint8Array.from({ length: width * height * 3 }, (_, i) => (i * 97 + (i >> 5) * 13) & 255);
+    const norm = { scale: 1 / 255, mean: [0.5, 0.45, 0.4], std: [0.25, 0.2, 0.3] };
+    for (const [window, outH, outW] of [
+      [{ x0: 0, y0: 0, side: 41 }, 16, 16],
+      [{ x0: 7, y0: 3, side: 30 }, 80, 80],
+      [{ x0: 12, y0: 0, side: 41 }, 9, 13],
+      [{ x0: 52, y0: 40, side: 1 }, 4, 4],
+    ] as const) {
+      const crop = extractCrop({ width, height, data }, window);
+      const resized = resizeTriangle(crop, window.side, window.side, outH, outW, 3);
+      const plane = outH * outW;
+      const expected = new Float32Array(3 * plane);
+      for (let c = 0; c < 3; c++) {
+        for (let p = 0; p < plane; p++) expected[c * plane + p] = ((resized[p * 3 + c] ?? 0) * norm.scale - norm.mean[c]!) / norm.std[c]!;
+      }
+      expect(Array.from(resizeNormaliseCrop(data, width, window, outH, outW, norm))).toEqual(Array.from(expected));
+    }
   });
 });
