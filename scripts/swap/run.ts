@@ -242,14 +242,29 @@ const toScoring = (m: EvaluatedModel): ScoringModel => ({
   run: (feeds) => m.session.run(feeds),
 });
 
+/** The edge's decoding and preprocessing sources (src/image, src/preprocess): a change there invalidates cached scores. */
+function inputPipelineFingerprint(): string {
+  const hash = createHash("sha256");
+  for (const folder of ["src/image", "src/preprocess"]) {
+    const dir = resolve(fileURLToPath(new URL("../..", import.meta.url)), folder);
+    for (const name of readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort()) {
+      hash.update(`${folder}/${name}\0`).update(readFileSync(join(dir, name)));
+    }
+  }
+  return hash.digest("hex");
+}
+
 /**
- * Scores keyed by the model's bytes, its preprocessing and the frame's file (path, size, mtime), kept
- * under .cache/swap-scores so a rerun (or a peer that does not change) skips the forward passes.
+ * Scores keyed by the model's bytes, its preprocessing, the edge's decoding and preprocessing code,
+ * and the frame's file (path, size, mtime), kept under .cache/swap-scores so a rerun (or a peer that
+ * does not change) skips the forward passes.
  */
 class ScoreCache {
+  private readonly pipeline = inputPipelineFingerprint();
   constructor(private readonly dir: string) {}
   private file(m: EvaluatedModel): string {
-    return join(this.dir, `${createHash("sha256").update(m.sha256).update(JSON.stringify(m.preprocess)).update(String(m.bonafideIndex)).digest("hex").slice(0, 32)}.json`);
+    const key = createHash("sha256").update(m.sha256).update(JSON.stringify(m.preprocess)).update(String(m.bonafideIndex)).update(this.pipeline);
+    return join(this.dir, `${key.digest("hex").slice(0, 32)}.json`);
   }
   private static key(s: Sample): string {
     const st = statSync(s.path);
