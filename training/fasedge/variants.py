@@ -1,13 +1,17 @@
-"""Optional training terms, each measured against the run's distilled student.
+"""Optional training terms and settings, each measured against the run's own model.
 
     sh training/py -m fasedge.variants fourier --run runs/default            # Fourier auxiliary head
     sh training/py -m fasedge.variants fourier --run runs/default --weight 0.5
+    sh training/py -m fasedge.variants teacher-size --run runs/default --size 128 --epochs 10
 
-Trains the run's student once more with one optional term switched on: same data, seed, augmented
-views, cached teacher logits and number of epochs as the run's ``student`` stage, so the term is
-the only difference. Output in ``<run>/variant-<term>/`` (resumable like the pipeline's stages);
-``compare.json`` there holds both students' metrics (PyTorch fp32; threshold chosen on val by the
-pipeline's rule, applied to test). Nothing here ships: the pipeline's manifest is not touched.
+``fourier`` trains the run's student once more with the Fourier auxiliary head switched on: same
+data, seed, augmented views, cached teacher logits and number of epochs as the run's ``student``
+stage, so the term is the only difference. ``teacher-size`` trains the run's teacher architecture at
+another input resolution (same crop, same data and seed; frames cached at that size), for
+``--epochs`` epochs (default: the run's), and compares it with the run's teacher. Output in
+``<run>/variant-<term>/`` (resumable like the pipeline's stages); ``compare.json`` there holds both
+models' metrics (PyTorch fp32; threshold chosen on val by the pipeline's rule, applied to test; the
+per-epoch validation history of each). Nothing here ships: the pipeline's manifest is not touched.
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ from .dataset import load_frames, view_table
 from .metrics import choose_threshold, evaluate
 from .train import load_model, predict_logits, scores_from_logits, train_model
 
-TERMS = ("fourier",)
+TERMS = ("fourier", "teacher-size")
 
 
 def split_metrics(model: torch.nn.Module, frames, pcfg) -> dict:
@@ -39,13 +43,15 @@ def split_metrics(model: torch.nn.Module, frames, pcfg) -> dict:
     thr = choose_threshold(sv, fv.label == 1, fv.species)
     for split, (f, s) in scores.items():
         m = evaluate(s, np.where(f.label == 1, "bonafide", "attack"), f.species, thr)
-        out[split] = {k: m[k] for k in ("acer", "apcer", "bpcer", "auc", "eer", "threshold")}
+        out[split] = {k: m[k] for k in ("acer", "apcer", "bpcer", "auc", "eer", "threshold", "apcerPerSpecies")}
     return out
 
 
-def run_variant(run: Path, term: str, weight: float, log=print) -> dict:
+def run_variant(run: Path, term: str, weight: float, log=print, size: int = 0, epochs: int = 0) -> dict:
     if term not in TERMS:
         raise ValueError(f"unknown term {term!r} (known: {', '.join(TERMS)})")
+    if term == "teacher-size":
+        return run_teacher_size(run, size, epochs, log)
     cfg = from_dict(json.loads((run / "config.json").read_text()))
     if cfg.quick:
         log("[variant] note: a --quick run; figures are smoke-test sizes")
@@ -81,13 +87,55 @@ def run_variant(run: Path, term: str, weight: float, log=print) -> dict:
     return result
 
 
+def run_teacher_size(run: Path, size: int, epochs: int, log=print) -> dict:
+    """The run's teacher architecture trained at ``size`` x ``size`` input against the run's teacher."""
+    if size < 16:
+        raise ValueError("teacher-size needs --size (pixels, at least 16)")
+    cfg = from_dict(json.loads((run / "config.json").read_text()))
+    if cfg.quick:
+        log("[variant] note: a --quick run; figures are smoke-test sizes")
+    data = json.loads((run / "data" / "done.json").read_text())
+    teacher_done = json.loads((run / "teacher" / "done.json").read_text())
+    manifest = Path(data["manifest"])
+    pcfg = dataclasses.replace(cfg.preprocess, size=(size, size))
+    frames = load_frames(manifest, pcfg, run / "cache", workers=cfg.data.workers, log=log)
+    train = frames.select(frames.split == "train")
+    val = frames.select(frames.split == "val")
+    tc = dataclasses.replace(cfg.teacher_train, epochs=epochs or int(teacher_done["epochs"]), max_wall_s=0.0)
+    out = run / "variant-teacher-size" / f"size{size}-epochs{tc.epochs}"
+    t0 = time.time()
+    ck = train_model("teacher", to_dict(cfg.teacher), train, val, pcfg, tc, out, cfg.augment, log=log)
+    wall = time.time() - t0
+    base_frames = load_frames(manifest, cfg.preprocess, run / "cache", workers=cfg.data.workers, log=log)
+    history = lambda c: [{k: h[k] for k in ("epoch", "valAcer", "valAuc", "valNll", "imgPerS") if k in h} for h in c["history"]]
+    base_name = f"teacher@{cfg.preprocess.size[0]}"
+    new_name = f"teacher@{size}"
+    result = {
+        "term": "teacher-size",
+        "size": size,
+        "epochs": tc.epochs,
+        "trainWallS": round(wall, 1),
+        "data": data.get("dataset", {}).get("preset", data["manifest"]),
+        "note": "PyTorch fp32 on the run's cached frames (each model at its own input size, same crop); threshold chosen on val, applied to test; synthetic data",
+        base_name: {"epochs": int(teacher_done["epochs"]), **split_metrics(load_model(teacher_done["checkpoint"]), base_frames, cfg.preprocess), "history": history(torch.load(teacher_done["checkpoint"], map_location="cpu"))},
+        new_name: {"epochs": tc.epochs, **split_metrics(load_model(ck), frames, pcfg), "history": history(torch.load(ck, map_location="cpu"))},
+    }
+    (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
+    for name in (base_name, new_name):
+        m = result[name]
+        log(f"[variant] {name:12s} ({m['epochs']} epochs) val ACER {m['val']['acer']:.4f} AUC {m['val']['auc']:.4f} | test ACER {m['test']['acer']:.4f} AUC {m['test']['auc']:.4f} APCER/species {m['test']['apcerPerSpecies']}")
+    return result
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fasedge.variants", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("term", choices=TERMS, help="optional term to switch on")
     ap.add_argument("--run", default="runs/default", help="a finished pipeline run (its student and kd-cache stages)")
     ap.add_argument("--weight", type=float, default=0.1, help="weight of the term in the loss (fourier: MSE to the 10x10 spectrum)")
+    ap.add_argument("--size", type=int, default=0, help="teacher-size: input height and width in pixels")
+    ap.add_argument("--epochs", type=int, default=0, help="teacher-size: epochs (default: the run's teacher's)")
     args = ap.parse_args(argv)
-    run_variant(Path(args.run), args.term, args.weight)
+    run_variant(Path(args.run), args.term, args.weight, size=args.size, epochs=args.epochs)
     return 0
 
 

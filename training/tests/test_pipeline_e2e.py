@@ -82,3 +82,17 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
         for split in ("val", "test"):
             assert 0.0 <= res[name][split]["acer"] <= 1.0
             assert 0.0 <= res[name][split]["auc"] <= 1.0
+
+    # the teacher at another input resolution, against the run's teacher
+    res = run_variant(runs / "e2e", "teacher-size", 0.0, log=lambda s: None, size=48, epochs=1)
+    out = runs / "e2e" / "variant-teacher-size" / "size48-epochs1"
+    assert json.loads((out / "compare.json").read_text()) == res
+    ck = torch.load(out / "model.pt", map_location="cpu")
+    assert ck["preprocess"]["size"] == [48, 48] and ck["epochs"] == 1
+    teacher = torch.load(json.loads((runs / "e2e" / "teacher" / "done.json").read_text())["checkpoint"], map_location="cpu")
+    assert ck["preprocess"]["cropScale"] == teacher["preprocess"]["cropScale"] and teacher["preprocess"]["size"] != [48, 48]
+    assert len(res["teacher@48"]["history"]) == 1
+    for name in (f"teacher@{teacher['preprocess']['size'][0]}", "teacher@48"):
+        for split in ("val", "test"):
+            assert 0.0 <= res[name][split]["acer"] <= 1.0
+            assert set(res[name][split]["apcerPerSpecies"]) <= {"print", "replay", "mask"}
