@@ -91,6 +91,16 @@ describe("writeBand", () => {
     expect(out).toBe(text.replace("[0.2,\n 0.8]", "[0.05, 0.93]"));
     expect(JSON.parse(out).serving.uncertaintyBand).toEqual([0.05, 0.93]);
   });
+  it("rewrites serving.uncertaintyBandSelection with the band, or adds it", async () => {
+    const { writeBand } = await import("./run");
+    const selection = { valCascadeAcer: 0.04, valFallback: 0.0264, valTeacherAcer: 0.0423, constraintMet: true, chosenBy: "npm run swap" };
+    const added = writeBand(text, [0.05, 0.93], selection);
+    expect(JSON.parse(added).serving).toEqual({ student: "student-int8", uncertaintyBand: [0.05, 0.93], uncertaintyBandSelection: selection });
+    const replaced = writeBand(added, [0.1, 0.9], { ...selection, valFallback: 0.01 });
+    expect(JSON.parse(replaced).serving.uncertaintyBandSelection.valFallback).toBe(0.01);
+    expect(replaced.replace(/"uncertaintyBand(Selection)?"\s*:\s*(\[[^\]]*\]|\{[^}]*\})/g, "")).toBe(added.replace(/"uncertaintyBand(Selection)?"\s*:\s*(\[[^\]]*\]|\{[^}]*\})/g, ""));
+    expect(writeBand(replaced, [0.1, 0.9], { ...selection, valFallback: 0.01 })).toBe(replaced);
+  });
   it("refuses a band the schema rejects", async () => {
     const { writeBand } = await import("./run");
     expect(() => writeBand(text, [0.9, 0.1])).toThrow();

@@ -679,16 +679,25 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   let writtenToManifest = false;
   let bandAlreadyInManifest = false;
   if (o.writeBand) {
-    const current = manifest.serving.uncertaintyBand;
-    if (choice.band && Math.abs(current[0] - choice.band[0]) < 1e-6 && Math.abs(current[1] - choice.band[1]) < 1e-6) {
-      bandAlreadyInManifest = true;
-      o.log(`the chosen band [${choice.band.join(", ")}] is already models/manifest.json's serving.uncertaintyBand; left unchanged`);
-    } else if (choice.band) {
+    if (choice.band) {
       const band: [number, number] = [round6(choice.band[0]), round6(choice.band[1])];
-      const updated = writeBand(readFileSync(manifestPath, "utf8"), band);
-      writeFileSync(manifestPath, updated);
-      writtenToManifest = true;
-      o.log(`wrote serving.uncertaintyBand = [${band.join(", ")}] into ${manifestPath}`);
+      const selection: BandSelection = {
+        valCascadeAcer: chosenVal?.acer ?? NaN,
+        valFallback: chosenVal?.fallbackRate ?? NaN,
+        valTeacherAcer: teacherValAcer,
+        constraintMet: true,
+        chosenBy: "npm run swap (val scored with the edge's decoding; lowest val ACER with fallback <= 10 % and ACER <= teacher + 0.2 points)",
+      };
+      const before = readFileSync(manifestPath, "utf8");
+      const updated = writeBand(before, band, selection);
+      if (updated === before) {
+        bandAlreadyInManifest = true;
+        o.log(`the chosen band [${band.join(", ")}] and its selection are already in ${manifestPath}; left unchanged`);
+      } else {
+        writeFileSync(manifestPath, updated);
+        writtenToManifest = true;
+        o.log(`wrote serving.uncertaintyBand = [${band.join(", ")}] and serving.uncertaintyBandSelection into ${manifestPath}`);
+      }
     } else o.log(`not writing a band: ${choice.reason}`);
   }
 
@@ -839,11 +848,34 @@ const pickLat = (l: LatencyStats): { p50: number; p95: number; runs: number } =>
  * file (the factory's formatting, every other field) stays byte for byte, and checks the result
  * against the schema.
  */
-export function writeBand(manifestText: string, band: [number, number]): string {
+/** How a band written by the swap was chosen: manifest `serving.uncertaintyBandSelection`. */
+export interface BandSelection {
+  valCascadeAcer: number;
+  valFallback: number;
+  valTeacherAcer: number;
+  constraintMet: boolean;
+  chosenBy: string;
+}
+
+/**
+ * Replaces serving.uncertaintyBand (and, given `selection`, serving.uncertaintyBandSelection) in the
+ * manifest's text, leaving every other byte as it was.
+ */
+export function writeBand(manifestText: string, band: [number, number], selection?: BandSelection): string {
   const re = /("uncertaintyBand"\s*:\s*)\[[^\]]*\]/g;
   const hits = manifestText.match(re) ?? [];
   if (hits.length !== 1) throw new Error(`expected one "uncertaintyBand" in the manifest, found ${hits.length}`);
-  const out = manifestText.replace(re, `$1[${band[0]}, ${band[1]}]`);
+  let out = manifestText.replace(re, `$1[${band[0]}, ${band[1]}]`);
+  if (selection) {
+    const sel = /("uncertaintyBandSelection"\s*:\s*)\{[^{}]*\}/g;
+    const found = out.match(sel) ?? [];
+    if (found.length > 1) throw new Error(`expected at most one "uncertaintyBandSelection" in the manifest, found ${found.length}`);
+    // indented like the lines around it (the pipeline writes the manifest with two-space indents)
+    const keyLine = /^([ \t]*)"uncertaintyBandSelection"/m.exec(out) ?? /^([ \t]*)"uncertaintyBand"/m.exec(out);
+    const indent = keyLine?.[1] ?? "";
+    const value = JSON.stringify(selection, jsonNumber, 2).replace(/\n/g, `\n${indent}`);
+    out = found.length ? out.replace(sel, `$1${value}`) : out.replace(re, (m) => `${m}, "uncertaintyBandSelection": ${value}`);
+  }
   const parsed = ManifestSchema.parse(JSON.parse(out));
   if (parsed.serving.uncertaintyBand[0] !== band[0] || parsed.serving.uncertaintyBand[1] !== band[1]) throw new Error("the band did not land in serving.uncertaintyBand");
   return out;
