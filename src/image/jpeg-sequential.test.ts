@@ -66,6 +66,18 @@ describe("decodeSequentialJpeg", () => {
     expect(() => decodeSequentialJpeg(removed)).toThrow(JpegDataError);
   });
 
+  it("refuses a component coded twice (work a file could multiply) and a file whose scan is missing", () => {
+    const bytes = named("420");
+    let sos = -1;
+    for (let i = 2; i + 1 < bytes.length; i++) if (bytes[i] === 0xff && bytes[i + 1] === 0xda) sos = i;
+    const eoi = bytes.length - 2;
+    expect([bytes[eoi], bytes[eoi + 1]]).toEqual([0xff, 0xd9]);
+    const twice = new Uint8Array([...bytes.subarray(0, eoi), ...bytes.subarray(sos, eoi), 0xff, 0xd9]);
+    expect(() => decodeSequentialJpeg(twice)).toThrow(/more than one/);
+    const none = new Uint8Array([...bytes.subarray(0, sos), 0xff, 0xd9]);
+    expect(() => decodeSequentialJpeg(none)).toThrow(JpegDataError);
+  });
+
   it("fails only with JpegDataError, or decodes to the frame's size, when bytes are corrupted", () => {
     const next = random(20261130);
     let refused = 0;

@@ -296,6 +296,8 @@ interface FrameComponent {
   blocksPerColumn: number;
   samples: Uint8Array;
   dcPredictor: number;
+  /** Whether a scan has carried this component (a sequential file codes each component once). */
+  scanned: boolean;
 }
 
 function u16(bytes: Uint8Array, at: number): number {
@@ -350,7 +352,7 @@ export function decodeSequentialJpeg(bytes: Uint8Array): JpegPlanes | undefined 
           const h = sampling >> 4;
           const v = sampling & 15;
           if (h < 1 || h > 4 || v < 1 || v > 4) throw new JpegDataError("JPEG sampling factors are invalid");
-          components.push({ id: bytes[base] ?? 0, h, v, quantTable: bytes[base + 2] ?? 0, width: 0, height: 0, blocksPerLine: 0, blocksPerColumn: 0, samples: new Uint8Array(0), dcPredictor: 0 });
+          components.push({ id: bytes[base] ?? 0, h, v, quantTable: bytes[base + 2] ?? 0, width: 0, height: 0, blocksPerLine: 0, blocksPerColumn: 0, samples: new Uint8Array(0), dcPredictor: 0, scanned: false });
         }
         const maxH = Math.max(...components.map((c) => c.h));
         const maxV = Math.max(...components.map((c) => c.v));
@@ -431,6 +433,9 @@ export function decodeSequentialJpeg(bytes: Uint8Array): JpegPlanes | undefined 
           const ac = acTables[tables & 15];
           const q = component ? quant[component.quantTable] : undefined;
           if (!component || !dc || !ac || !q) throw new JpegDataError("JPEG scan refers to a missing component or table");
+          // one scan per component bounds the work a file can ask for
+          if (component.scanned) throw new JpegDataError("JPEG codes a component in more than one sequential scan");
+          component.scanned = true;
           scanComponents.push({ component, dc, ac, quant: q });
         }
         const ss = bytes[seg + 1 + 2 * count];
@@ -448,6 +453,7 @@ export function decodeSequentialJpeg(bytes: Uint8Array): JpegPlanes | undefined 
   }
 
   if (!frame || scans === 0) throw new JpegDataError("JPEG has no image data");
+  if (frame.components.some((c) => !c.scanned)) throw new JpegDataError("JPEG has a component without image data");
   return {
     width: frame.width,
     height: frame.height,
