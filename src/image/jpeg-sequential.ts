@@ -178,109 +178,84 @@ for (let i = 0; i < 1024; i++) {
 }
 
 /**
- * Inverse DCT of one dequantised block (row-major) into `out` at `at` with row stride `stride`.
- * `work` is scratch space of 64 entries.
+ * One 8-point islow inverse DCT: reads src[at + k * step] for k = 0..7 and writes the eight outputs,
+ * still scaled up by 2^CONST_BITS and not rounded, to out[0..7] (Int32Array arithmetic, as libjpeg's
+ * 32-bit integers).
+ */
+function idct8(src: Int32Array, at: number, step: number, out: Int32Array): void {
+  const d0 = src[at]!;
+  const d1 = src[at + step]!;
+  const d2 = src[at + 2 * step]!;
+  const d3 = src[at + 3 * step]!;
+  const d4 = src[at + 4 * step]!;
+  const d5 = src[at + 5 * step]!;
+  const d6 = src[at + 6 * step]!;
+  const d7 = src[at + 7 * step]!;
+  // even part: the rotator is sqrt(2) * c(-6)
+  let z1 = (d2 + d6) * FIX_0_541196100;
+  const e2 = z1 - d6 * FIX_1_847759065;
+  const e3 = z1 + d2 * FIX_0_765366865;
+  const e0 = (d0 + d4) * (1 << CONST_BITS);
+  const e1 = (d0 - d4) * (1 << CONST_BITS);
+  const t10 = e0 + e3;
+  const t13 = e0 - e3;
+  const t11 = e1 + e2;
+  const t12 = e1 - e2;
+  // odd part
+  z1 = d7 + d1;
+  let z2 = d5 + d3;
+  let z3 = d7 + d3;
+  let z4 = d5 + d1;
+  const z5 = (z3 + z4) * FIX_1_175875602;
+  z1 *= -FIX_0_899976223;
+  z2 *= -FIX_2_562915447;
+  z3 = z3 * -FIX_1_961570560 + z5;
+  z4 = z4 * -FIX_0_390180644 + z5;
+  const o0 = d7 * FIX_0_298631336 + z1 + z3;
+  const o1 = d5 * FIX_2_053119869 + z2 + z4;
+  const o2 = d3 * FIX_3_072711026 + z2 + z3;
+  const o3 = d1 * FIX_1_501321110 + z1 + z4;
+  out[0] = t10 + o3;
+  out[7] = t10 - o3;
+  out[1] = t11 + o2;
+  out[6] = t11 - o2;
+  out[2] = t12 + o1;
+  out[5] = t12 - o1;
+  out[3] = t13 + o0;
+  out[4] = t13 - o0;
+}
+
+const row8 = new Int32Array(8);
+
+/**
+ * Inverse DCT of one dequantised block (row-major) into `out` at `at` with row stride `stride`:
+ * columns first (kept PASS1_BITS more precise), then rows. `work` is scratch space of 64 entries.
  */
 function inverseDct(block: Int32Array, work: Int32Array, out: Uint8Array, at: number, stride: number): void {
-  const pass1Round = 1 << (CONST_BITS - PASS1_BITS - 1);
   const pass1Shift = CONST_BITS - PASS1_BITS;
+  const pass1Round = 1 << (pass1Shift - 1);
   for (let c = 0; c < 8; c++) {
-    const d1 = block[8 + c]!;
-    const d2 = block[16 + c]!;
-    const d3 = block[24 + c]!;
-    const d4 = block[32 + c]!;
-    const d5 = block[40 + c]!;
-    const d6 = block[48 + c]!;
-    const d7 = block[56 + c]!;
-    if ((d1 | d2 | d3 | d4 | d5 | d6 | d7) === 0) {
+    if ((block[8 + c]! | block[16 + c]! | block[24 + c]! | block[32 + c]! | block[40 + c]! | block[48 + c]! | block[56 + c]!) === 0) {
+      // only the DC term: the column is flat (the full computation gives the same values)
       const dc = block[c]! << PASS1_BITS;
       for (let r = 0; r < 64; r += 8) work[r + c] = dc;
       continue;
     }
-    const d0 = block[c]!;
-    let z1 = (d2 + d6) * FIX_0_541196100;
-    const e2 = z1 - d6 * FIX_1_847759065;
-    const e3 = z1 + d2 * FIX_0_765366865;
-    const e0 = (d0 + d4) * (1 << CONST_BITS);
-    const e1 = (d0 - d4) * (1 << CONST_BITS);
-    const t10 = e0 + e3;
-    const t13 = e0 - e3;
-    const t11 = e1 + e2;
-    const t12 = e1 - e2;
-
-    z1 = d7 + d1;
-    let z2 = d5 + d3;
-    let z3 = d7 + d3;
-    let z4 = d5 + d1;
-    const z5 = (z3 + z4) * FIX_1_175875602;
-    z1 *= -FIX_0_899976223;
-    z2 *= -FIX_2_562915447;
-    z3 = z3 * -FIX_1_961570560 + z5;
-    z4 = z4 * -FIX_0_390180644 + z5;
-    const o0 = d7 * FIX_0_298631336 + z1 + z3;
-    const o1 = d5 * FIX_2_053119869 + z2 + z4;
-    const o2 = d3 * FIX_3_072711026 + z2 + z3;
-    const o3 = d1 * FIX_1_501321110 + z1 + z4;
-
-    work[c] = (t10 + o3 + pass1Round) >> pass1Shift;
-    work[56 + c] = (t10 - o3 + pass1Round) >> pass1Shift;
-    work[8 + c] = (t11 + o2 + pass1Round) >> pass1Shift;
-    work[48 + c] = (t11 - o2 + pass1Round) >> pass1Shift;
-    work[16 + c] = (t12 + o1 + pass1Round) >> pass1Shift;
-    work[40 + c] = (t12 - o1 + pass1Round) >> pass1Shift;
-    work[24 + c] = (t13 + o0 + pass1Round) >> pass1Shift;
-    work[32 + c] = (t13 - o0 + pass1Round) >> pass1Shift;
+    idct8(block, c, 8, row8);
+    for (let k = 0; k < 8; k++) work[8 * k + c] = (row8[k]! + pass1Round) >> pass1Shift;
   }
 
   const pass2Shift = CONST_BITS + PASS1_BITS + 3;
   const pass2Round = 1 << (pass2Shift - 1);
   for (let r = 0; r < 64; r += 8) {
     const o = at + (r >> 3) * stride;
-    const d0 = work[r]!;
-    const d1 = work[r + 1]!;
-    const d2 = work[r + 2]!;
-    const d3 = work[r + 3]!;
-    const d4 = work[r + 4]!;
-    const d5 = work[r + 5]!;
-    const d6 = work[r + 6]!;
-    const d7 = work[r + 7]!;
-    if ((d1 | d2 | d3 | d4 | d5 | d6 | d7) === 0) {
-      const v = RANGE_LIMIT[((d0 + (1 << (PASS1_BITS + 2))) >> (PASS1_BITS + 3)) & 1023]!;
+    if ((work[r + 1]! | work[r + 2]! | work[r + 3]! | work[r + 4]! | work[r + 5]! | work[r + 6]! | work[r + 7]!) === 0) {
+      const v = RANGE_LIMIT[((work[r]! + (1 << (PASS1_BITS + 2))) >> (PASS1_BITS + 3)) & 1023]!;
       for (let x = 0; x < 8; x++) out[o + x] = v;
       continue;
     }
-    let z1 = (d2 + d6) * FIX_0_541196100;
-    const e2 = z1 - d6 * FIX_1_847759065;
-    const e3 = z1 + d2 * FIX_0_765366865;
-    const e0 = (d0 + d4) * (1 << CONST_BITS);
-    const e1 = (d0 - d4) * (1 << CONST_BITS);
-    const t10 = e0 + e3;
-    const t13 = e0 - e3;
-    const t11 = e1 + e2;
-    const t12 = e1 - e2;
-
-    z1 = d7 + d1;
-    let z2 = d5 + d3;
-    let z3 = d7 + d3;
-    let z4 = d5 + d1;
-    const z5 = (z3 + z4) * FIX_1_175875602;
-    z1 *= -FIX_0_899976223;
-    z2 *= -FIX_2_562915447;
-    z3 = z3 * -FIX_1_961570560 + z5;
-    z4 = z4 * -FIX_0_390180644 + z5;
-    const o0 = d7 * FIX_0_298631336 + z1 + z3;
-    const o1 = d5 * FIX_2_053119869 + z2 + z4;
-    const o2 = d3 * FIX_3_072711026 + z2 + z3;
-    const o3 = d1 * FIX_1_501321110 + z1 + z4;
-
-    out[o] = RANGE_LIMIT[((t10 + o3 + pass2Round) >> pass2Shift) & 1023]!;
-    out[o + 7] = RANGE_LIMIT[((t10 - o3 + pass2Round) >> pass2Shift) & 1023]!;
-    out[o + 1] = RANGE_LIMIT[((t11 + o2 + pass2Round) >> pass2Shift) & 1023]!;
-    out[o + 6] = RANGE_LIMIT[((t11 - o2 + pass2Round) >> pass2Shift) & 1023]!;
-    out[o + 2] = RANGE_LIMIT[((t12 + o1 + pass2Round) >> pass2Shift) & 1023]!;
-    out[o + 5] = RANGE_LIMIT[((t12 - o1 + pass2Round) >> pass2Shift) & 1023]!;
-    out[o + 3] = RANGE_LIMIT[((t13 + o0 + pass2Round) >> pass2Shift) & 1023]!;
-    out[o + 4] = RANGE_LIMIT[((t13 - o0 + pass2Round) >> pass2Shift) & 1023]!;
+    idct8(work, r, 1, row8);
+    for (let k = 0; k < 8; k++) out[o + k] = RANGE_LIMIT[((row8[k]! + pass2Round) >> pass2Shift) & 1023]!;
   }
 }
 
