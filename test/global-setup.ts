@@ -47,14 +47,20 @@ export default async function setup(project: TestProject): Promise<void> {
   });
   try {
     const score = async (body: BodyInit, contentType?: string): Promise<{ score: number; models: { student: string } }> => {
-      // a loopback URL: the development key is refused for any other host
-      const response = await fetch(`http://${worker.address}:${worker.port}/v1/liveness`, {
-        method: "POST",
-        body,
-        headers: { authorization: `Bearer ${vars.DEV_API_KEY}`, ...(contentType ? { "content-type": contentType } : {}) },
-      });
-      if (response.status !== 200) throw new Error(`separate isolate answered ${response.status}: ${await response.text()}`);
-      return (await response.json()) as { score: number; models: { student: string } };
+      for (let attempt = 1; ; attempt++) {
+        // a loopback URL: the development key is refused for any other host
+        const response = await fetch(`http://${worker.address}:${worker.port}/v1/liveness`, {
+          method: "POST",
+          body,
+          headers: { authorization: `Bearer ${vars.DEV_API_KEY}`, ...(contentType ? { "content-type": contentType } : {}) },
+        });
+        if (response.status === 200) return (await response.json()) as { score: number; models: { student: string } };
+        const text = await response.text();
+        // wrangler's dev proxy answers a POST that was in flight while its workerd restarted with
+        // 503 (it retries only GET and HEAD itself): send it again
+        if (response.status === 503 && text.includes("restarted mid-request") && attempt < 3) continue;
+        throw new Error(`separate isolate answered ${response.status}: ${text}`);
+      }
     };
     const form = new FormData();
     form.append("frame", new Blob([png], { type: "image/png" }), "frame.png");

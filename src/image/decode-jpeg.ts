@@ -1,6 +1,6 @@
 import jpeg from "jpeg-js";
 import type { ImageHeader } from "./image-header";
-import { decodeSequentialJpeg, type JpegPlanes } from "./jpeg-sequential";
+import { decodeSequentialJpeg, type JpegFrameInfo, type JpegPlanes } from "./jpeg-sequential";
 import type { RgbImage } from "./rgb-image";
 
 /**
@@ -21,26 +21,47 @@ export function decodeJpeg(bytes: Uint8Array, header: ImageHeader, maxMemoryMiB:
     throw new Error(`JPEG with ${components.length} colour components is not supported`);
   }
   if (header.sofMarker === 0xc0 || header.sofMarker === 0xc1) {
-    const planes = decodeSequentialJpeg(bytes);
-    if (planes && (planes.width !== header.width || planes.height !== header.height)) throw new Error("JPEG size differs from its header");
-    const image = planes ? planesToRgb(planes) : undefined;
-    if (image) return image;
+    const planes = decodeSequentialJpeg(bytes, (frame) => layoutOf(frame) !== undefined);
+    if (planes) {
+      if (planes.width !== header.width || planes.height !== header.height) throw new Error("JPEG size differs from its header");
+      return planesToRgb(planes);
+    }
   }
   return decodeWithJpegJs(bytes, header, maxMemoryMiB);
 }
 
-/** RGB from a sequential decoder's planes, or undefined for a layout left to jpeg-js. */
-function planesToRgb(decoded: JpegPlanes): RgbImage | undefined {
+/** How the sequential path turns a frame's planes into RGB; undefined for frames left to jpeg-js. */
+type Layout = { readonly kind: "grey" } | { readonly kind: "ycc" | "rgb"; readonly fx: number; readonly fy: number };
+
+function layoutOf(frame: JpegFrameInfo): Layout | undefined {
+  const { components } = frame;
+  if (components.length === 1) return { kind: "grey" };
+  const [first, second, third] = components;
+  if (components.length !== 3 || !first || !second || !third) return undefined;
+  // libjpeg's colour space for three components: Adobe's transform flag; else RGB when there is no
+  // JFIF segment and the components are named R, G, B; else YCbCr
+  const rgbIds = first.id === 0x52 && second.id === 0x47 && third.id === 0x42;
+  const rgb = frame.adobeTransform === 0 || (frame.adobeTransform === undefined && !frame.jfif && rgbIds);
+  const fullFirst = components.every((c) => c.h <= first.h && c.v <= first.v);
+  if (!fullFirst || second.h !== third.h || second.v !== third.v) return undefined;
+  const fx = first.h / second.h;
+  const fy = first.v / second.v;
+  const supported = (fx === 1 && fy === 1) || (!rgb && fx === 2 && (fy === 1 || fy === 2));
+  return supported ? { kind: rgb ? "rgb" : "ycc", fx, fy } : undefined;
+}
+
+/** RGB from the sequential decoder's planes (a layout `layoutOf` accepted). */
+function planesToRgb(decoded: JpegPlanes): RgbImage {
   const { width, height, planes } = decoded;
-  if (planes.length === 1) {
-    const [grey] = planes;
-    if (!grey) return undefined;
+  const layout = layoutOf({ ...decoded, components: planes });
+  const [first, second, third] = planes;
+  if (layout?.kind === "grey" && first) {
     const out = new Uint8Array(width * height * 3);
     for (let y = 0; y < height; y++) {
-      const src = y * grey.stride;
+      const src = y * first.stride;
       let o = y * width * 3;
       for (let x = 0; x < width; x++, o += 3) {
-        const g = grey.samples[src + x]!;
+        const g = first.samples[src + x]!;
         out[o] = g;
         out[o + 1] = g;
         out[o + 2] = g;
@@ -48,26 +69,10 @@ function planesToRgb(decoded: JpegPlanes): RgbImage | undefined {
     }
     return { width, height, data: out };
   }
-  const [first, second, third] = planes;
-  if (planes.length !== 3 || !first || !second || !third) return undefined;
-  // libjpeg's colour space for three components: Adobe's transform flag; else RGB when there is no
-  // JFIF segment and the components are named R, G, B; else YCbCr
-  const rgbIds = first.id === 0x52 && second.id === 0x47 && third.id === 0x42;
-  const rgb = decoded.adobeTransform === 0 || (decoded.adobeTransform === undefined && !decoded.jfif && rgbIds);
-  const fullFirst = first.width === width && first.height === height;
-  const sameChroma = second.h === third.h && second.v === third.v;
-  if (!fullFirst || !sameChroma) return undefined;
-  const fx = first.h / second.h;
-  const fy = first.v / second.v;
-  let full: (plane: Plane) => Plane;
-  if (fx === 1 && fy === 1) full = (plane) => plane;
-  else if (fx === 2 && fy === 2) full = (plane) => upsampleH2V2(plane, width, height);
-  else if (fx === 2 && fy === 1) full = (plane) => upsampleH2V1(plane, width, height);
-  else return undefined;
-  if (rgb) {
-    if (fx !== 1 || fy !== 1) return undefined;
-    return { width, height, data: interleave(first, second, third, width, height) };
-  }
+  if (!layout || layout.kind === "grey" || !first || !second || !third) throw new Error("JPEG layout is not supported");
+  if (layout.kind === "rgb") return { width, height, data: interleave(first, second, third, width, height) };
+  const full = (plane: Plane): Plane =>
+    layout.fx === 1 ? plane : layout.fy === 2 ? upsampleH2V2(plane, width, height) : upsampleH2V1(plane, width, height);
   return { width, height, data: yccToRgb(first, full(second), full(third), width, height) };
 }
 

@@ -39,6 +39,19 @@ describe("decodeSequentialJpeg", () => {
     expect(planes?.planes[0]?.stride).toBe(64);
   });
 
+  it("asks `accept` at the frame header and decodes nothing when it declines", () => {
+    const seen: unknown[] = [];
+    expect(decodeSequentialJpeg(named("422"), (frame) => (seen.push(frame), false))).toBeUndefined();
+    expect(seen).toEqual([
+      {
+        width: 61,
+        height: 47,
+        jfif: true,
+        components: [expect.objectContaining({ h: 2, v: 1 }), expect.objectContaining({ h: 1, v: 1 }), expect.objectContaining({ h: 1, v: 1 })],
+      },
+    ]);
+  });
+
   it("leaves progressive files to the other decoder", () => {
     expect(decodeSequentialJpeg(named("420-progressive"))).toBeUndefined();
   });

@@ -33,6 +33,15 @@ export interface JpegPlanes {
   readonly adobeTransform?: number;
 }
 
+/** What the frame header (and the APP segments before it) say, for deciding whether to decode. */
+export interface JpegFrameInfo {
+  readonly width: number;
+  readonly height: number;
+  readonly components: readonly { readonly id: number; readonly h: number; readonly v: number }[];
+  readonly jfif: boolean;
+  readonly adobeTransform?: number;
+}
+
 export class JpegDataError extends Error {
   override readonly name = "JpegDataError";
 }
@@ -282,9 +291,10 @@ function u16(bytes: Uint8Array, at: number): number {
 /**
  * Decodes a sequential Huffman-coded 8-bit JPEG to per-component planes, or returns undefined when
  * the file uses a coding process this decoder does not implement (progressive, lossless,
- * arithmetic coding, 12-bit samples, a DNL-defined height).
+ * arithmetic coding, 12-bit samples, a DNL-defined height) or when `accept` turns its frame down
+ * (checked at the frame header, before any pixel data is decoded).
  */
-export function decodeSequentialJpeg(bytes: Uint8Array): JpegPlanes | undefined {
+export function decodeSequentialJpeg(bytes: Uint8Array, accept?: (frame: JpegFrameInfo) => boolean): JpegPlanes | undefined {
   if (bytes[0] !== 0xff || bytes[1] !== 0xd8) throw new JpegDataError("not a JPEG (no SOI marker)");
   const quant: (Int32Array | undefined)[] = [];
   const dcTables: (HuffmanTable | undefined)[] = [];
@@ -329,6 +339,8 @@ export function decodeSequentialJpeg(bytes: Uint8Array): JpegPlanes | undefined 
           if (h < 1 || h > 4 || v < 1 || v > 4) throw new JpegDataError("JPEG sampling factors are invalid");
           components.push({ id: bytes[base] ?? 0, h, v, quantTable: bytes[base + 2] ?? 0, width: 0, height: 0, blocksPerLine: 0, blocksPerColumn: 0, samples: new Uint8Array(0), dcPredictor: 0, scanned: false });
         }
+        const info = { width, height, components, jfif, ...(adobeTransform === undefined ? {} : { adobeTransform }) };
+        if (accept && !accept(info)) return undefined;
         const maxH = Math.max(...components.map((c) => c.h));
         const maxV = Math.max(...components.map((c) => c.v));
         const mcusPerLine = Math.ceil(width / (8 * maxH));
