@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import fixture from "../../test/fixtures/jpeg-decoding/cases.json";
 import { decodeImage } from "./decode-image";
+import { decodeJpeg } from "./decode-jpeg";
+import { readImageHeader } from "./image-header";
 import { decodeSequentialJpeg } from "./jpeg-sequential";
 
 const fromBase64 = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
@@ -34,4 +36,13 @@ describe("decodeJpeg against OpenCV (libjpeg-turbo) decoding", () => {
       }
     });
   }
+});
+
+describe("decodeJpeg", () => {
+  it("refuses a frame whose size is not the one the limits were checked on, before allocating it", () => {
+    const bytes = fromBase64(fixture.cases.find((c) => c.name === "420")?.jpeg ?? "");
+    const header = readImageHeader(bytes);
+    expect(decodeJpeg(bytes, header, 8).width).toBe(header.width);
+    expect(() => decodeJpeg(bytes, { ...header, width: header.width - 1 }, 8)).toThrow(/differs from its header/);
+  });
 });

@@ -21,11 +21,12 @@ export function decodeJpeg(bytes: Uint8Array, header: ImageHeader, maxMemoryMiB:
     throw new Error(`JPEG with ${components.length} colour components is not supported`);
   }
   if (header.sofMarker === 0xc0 || header.sofMarker === 0xc1) {
-    const planes = decodeSequentialJpeg(bytes, (frame) => layoutOf(frame) !== undefined);
-    if (planes) {
-      if (planes.width !== header.width || planes.height !== header.height) throw new Error("JPEG size differs from its header");
-      return planesToRgb(planes);
-    }
+    const planes = decodeSequentialJpeg(bytes, (frame) => {
+      // the size limits were enforced on `header`: nothing larger may be allocated
+      if (frame.width !== header.width || frame.height !== header.height) throw new Error("JPEG size differs from its header");
+      return layoutOf(frame) !== undefined;
+    });
+    if (planes) return planesToRgb(planes);
   }
   return decodeWithJpegJs(bytes, header, maxMemoryMiB);
 }
