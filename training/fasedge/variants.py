@@ -3,12 +3,13 @@
     sh training/py -m fasedge.variants fourier --run runs/default            # Fourier auxiliary head
     sh training/py -m fasedge.variants fourier --run runs/default --weight 0.5
     sh training/py -m fasedge.variants teacher-size --run runs/default --size 128 --epochs 10
+    sh training/py -m fasedge.variants teacher-size --run runs/default --size 80 --epochs 40   # longer
 
 ``fourier`` trains the run's student once more with the Fourier auxiliary head switched on: same
 data, seed, augmented views, cached teacher logits and number of epochs as the run's ``student``
 stage, so the term is the only difference. ``teacher-size`` trains the run's teacher architecture at
-another input resolution (same crop, same data and seed; frames cached at that size), for
-``--epochs`` epochs (default: the run's), and compares it with the run's teacher. Output in
+another input resolution and/or for another number of epochs (same crop, data and seed; frames
+cached at that size) and compares it with the run's teacher. Output in
 ``<run>/variant-<term>/`` (resumable like the pipeline's stages); ``compare.json`` there holds both
 models' metrics (PyTorch fp32; threshold chosen on val by the pipeline's rule, applied to test; the
 per-epoch validation history of each). Nothing here ships: the pipeline's manifest is not touched.
@@ -96,20 +97,22 @@ def run_teacher_size(run: Path, size: int, epochs: int, log=print) -> dict:
         log("[variant] note: a --quick run; figures are smoke-test sizes")
     data = json.loads((run / "data" / "done.json").read_text())
     teacher_done = json.loads((run / "teacher" / "done.json").read_text())
+    tc = dataclasses.replace(cfg.teacher_train, epochs=epochs or int(teacher_done["epochs"]), max_wall_s=0.0)
+    base_name = f"teacher@{cfg.preprocess.size[0]}px-{int(teacher_done['epochs'])}ep"
+    new_name = f"teacher@{size}px-{tc.epochs}ep"
+    if new_name == base_name:
+        raise ValueError(f"{new_name} is the run's teacher itself: change --size or --epochs")
     manifest = Path(data["manifest"])
     pcfg = dataclasses.replace(cfg.preprocess, size=(size, size))
     frames = load_frames(manifest, pcfg, run / "cache", workers=cfg.data.workers, log=log)
     train = frames.select(frames.split == "train")
     val = frames.select(frames.split == "val")
-    tc = dataclasses.replace(cfg.teacher_train, epochs=epochs or int(teacher_done["epochs"]), max_wall_s=0.0)
     out = run / "variant-teacher-size" / f"size{size}-epochs{tc.epochs}"
     t0 = time.time()
     ck = train_model("teacher", to_dict(cfg.teacher), train, val, pcfg, tc, out, cfg.augment, log=log)
     wall = time.time() - t0
     base_frames = load_frames(manifest, cfg.preprocess, run / "cache", workers=cfg.data.workers, log=log)
     history = lambda c: [{k: h[k] for k in ("epoch", "valAcer", "valAuc", "valNll", "imgPerS") if k in h} for h in c["history"]]
-    base_name = f"teacher@{cfg.preprocess.size[0]}"
-    new_name = f"teacher@{size}"
     result = {
         "term": "teacher-size",
         "size": size,
@@ -123,7 +126,7 @@ def run_teacher_size(run: Path, size: int, epochs: int, log=print) -> dict:
     (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
     for name in (base_name, new_name):
         m = result[name]
-        log(f"[variant] {name:12s} ({m['epochs']} epochs) val ACER {m['val']['acer']:.4f} AUC {m['val']['auc']:.4f} | test ACER {m['test']['acer']:.4f} AUC {m['test']['auc']:.4f} APCER/species {m['test']['apcerPerSpecies']}")
+        log(f"[variant] {name:18s} val ACER {m['val']['acer']:.4f} AUC {m['val']['auc']:.4f} | test ACER {m['test']['acer']:.4f} AUC {m['test']['auc']:.4f} APCER/species {m['test']['apcerPerSpecies']}")
     return result
 
 

@@ -91,8 +91,8 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     assert ck["preprocess"]["size"] == [48, 48] and ck["epochs"] == 1
     teacher = torch.load(json.loads((runs / "e2e" / "teacher" / "done.json").read_text())["checkpoint"], map_location="cpu")
     assert ck["preprocess"]["cropScale"] == teacher["preprocess"]["cropScale"] and teacher["preprocess"]["size"] != [48, 48]
-    assert len(res["teacher@48"]["history"]) == 1
-    for name in (f"teacher@{teacher['preprocess']['size'][0]}", "teacher@48"):
+    assert len(res["teacher@48px-1ep"]["history"]) == 1
+    for name in (f"teacher@{teacher['preprocess']['size'][0]}px-{teacher['epochs']}ep", "teacher@48px-1ep"):
         for split in ("val", "test"):
             assert 0.0 <= res[name][split]["acer"] <= 1.0
             assert set(res[name][split]["apcerPerSpecies"]) <= {"print", "replay", "mask"}
