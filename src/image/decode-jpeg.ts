@@ -21,12 +21,14 @@ export function decodeJpeg(bytes: Uint8Array, header: ImageHeader, maxMemoryMiB:
     throw new Error(`JPEG with ${components.length} colour components is not supported`);
   }
   if (header.sofMarker === 0xc0 || header.sofMarker === 0xc1) {
+    let layout: Layout | undefined;
     const planes = decodeSequentialJpeg(bytes, (frame) => {
       // the size limits were enforced on `header`: nothing larger may be allocated
       if (frame.width !== header.width || frame.height !== header.height) throw new Error("JPEG size differs from its header");
-      return layoutOf(frame) !== undefined;
+      layout = layoutOf(frame);
+      return layout !== undefined;
     });
-    if (planes) return planesToRgb(planes);
+    if (planes && layout) return planesToRgb(planes, layout);
   }
   return decodeWithJpegJs(bytes, header, maxMemoryMiB);
 }
@@ -51,32 +53,20 @@ function layoutOf(frame: JpegFrameInfo): Layout | undefined {
   return supported ? { kind: rgb ? "rgb" : "ycc", fx, fy } : undefined;
 }
 
-/** RGB from the sequential decoder's planes (a layout `layoutOf` accepted). */
-function planesToRgb(decoded: JpegPlanes): RgbImage {
+/** RGB from the sequential decoder's planes, in the layout `layoutOf` found for its frame. */
+function planesToRgb(decoded: JpegPlanes, layout: Layout): RgbImage {
   const { width, height, planes } = decoded;
-  const layout = layoutOf({ ...decoded, components: planes });
   const [first, second, third] = planes;
-  if (layout?.kind === "grey" && first) {
-    const out = new Uint8Array(width * height * 3);
-    for (let y = 0; y < height; y++) {
-      const src = y * first.stride;
-      let o = y * width * 3;
-      for (let x = 0; x < width; x++, o += 3) {
-        const g = first.samples[src + x]!;
-        out[o] = g;
-        out[o + 1] = g;
-        out[o + 2] = g;
-      }
-    }
-    return { width, height, data: out };
-  }
-  if (!layout || layout.kind === "grey" || !first || !second || !third) throw new Error("JPEG layout is not supported");
+  if (!first) throw new Error("JPEG has no components");
+  if (layout.kind === "grey") return { width, height, data: interleave(first, first, first, width, height) };
+  if (!second || !third) throw new Error("JPEG components are missing");
   if (layout.kind === "rgb") return { width, height, data: interleave(first, second, third, width, height) };
   const full = (plane: Plane): Plane =>
     layout.fx === 1 ? plane : layout.fy === 2 ? upsampleH2V2(plane, width, height) : upsampleH2V1(plane, width, height);
   return { width, height, data: yccToRgb(first, full(second), full(third), width, height) };
 }
 
+/** Interleaves three planes into RGB (the same plane three times for grey). */
 function interleave(r: Plane, g: Plane, b: Plane, width: number, height: number): Uint8Array {
   const out = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) {
@@ -110,14 +100,8 @@ function decodeWithJpegJs(bytes: Uint8Array, header: ImageHeader, maxMemoryMiB: 
   const data = decoded.data;
 
   if (components.length === 1) {
-    const out = new Uint8Array(width * height * 3);
-    for (let p = 0; p < width * height; p++) {
-      const g = data[p] ?? 0;
-      out[p * 3] = g;
-      out[p * 3 + 1] = g;
-      out[p * 3 + 2] = g;
-    }
-    return { width, height, data: out };
+    const grey: Plane = { samples: data, width, height, stride: width };
+    return { width, height, data: interleave(grey, grey, grey, width, height) };
   }
   if (!rawPlanes) return { width, height, data: data.slice(0, width * height * 3) };
 
