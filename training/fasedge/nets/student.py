@@ -1,5 +1,9 @@
-"""Student: a narrow residual CNN of dense 3x3 convolutions for 80x80 inputs, < 0.5 M parameters,
-~30 M MACs (MiniFASNetV2 class: 0.43 M parameters, 0.08 G MACs), ReLU activations.
+"""Student: a narrow residual CNN of dense 3x3 convolutions for 80x80 inputs, 0.29 M parameters,
+17 M MACs (MiniFASNetV2 class: 0.43 M parameters, 0.08 G MACs), ReLU activations.
+
+The widths are set by the edge's latency budget: the int8 run is the largest share of a warm
+request in workerd, and it scales with MACs (measured with onnxruntime-web on 2 cores: stem 24,
+stages 32/64/112, head 256, 28.4 M MACs ran in ~1.6 ms; these widths, 17.0 M MACs, in ~1.0 ms).
 
 Dense 3x3 convolutions rather than depthwise-separable blocks: in onnxruntime-web's wasm build
 int8 QLinearConv is fast for dense 3x3 / 1x1 kernels but depthwise int8 kernels were measured slower
@@ -20,10 +24,10 @@ from .common import ConvBNAct
 class StudentConfig:
     """Hyper-parameters of the student network (saved in checkpoints and the manifest)."""
 
-    stem: int = 24  # channels of the stride-2 3x3 stem (80x80 -> 40x40)
+    stem: int = 16  # channels of the stride-2 3x3 stem (80x80 -> 40x40)
     # stages as (out channels, residual blocks, stride): a strided 3x3 conv, then `blocks` basic blocks
-    stages: Tuple[Tuple[int, int, int], ...] = ((32, 1, 2), (64, 1, 2), (112, 1, 2))
-    head: int = 256  # channels of the final 1x1 convolution before global pooling
+    stages: Tuple[Tuple[int, int, int], ...] = ((24, 1, 2), (48, 1, 2), (96, 1, 2))
+    head: int = 192  # channels of the final 1x1 convolution before global pooling
     dropout: float = 0.1  # dropout before the classifier
     num_classes: int = 2  # logits: index 0 attack, index 1 bona fide
     fourier_aux: bool = False  # train-time auxiliary head predicting the input's log-magnitude spectrum (not exported)
