@@ -68,7 +68,7 @@ export function readEdgeBench(path: string, roles: { student: string; teacher?: 
 
 /** Runs `npm run bench:edge` (short: the script's minimum of 500 requests, no bundle check) and keeps its output. */
 export function runEdgeBench(outFile: string, log: (s: string) => void): void {
-  log("running npm run bench:edge (wrangler dev, workerd) ...");
+  log("running npm run bench:edge (the deploy bundle in Miniflare, workerd) ...");
   const text = execFileSync("npm", ["run", "--silent", "bench:edge", "--", "--requests", "500", "--warmup", "30", "--no-bundle"], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
