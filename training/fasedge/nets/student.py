@@ -2,8 +2,9 @@
 17 M MACs (MiniFASNetV2 class: 0.43 M parameters, 0.08 G MACs), ReLU activations.
 
 The widths are set by the edge's latency budget: the int8 run is the largest share of a warm
-request in workerd, and it scales with MACs (measured with onnxruntime-web on 2 cores: stem 24,
-stages 32/64/112, head 256, 28.4 M MACs ran in ~1.6 ms; these widths, 17.0 M MACs, in ~1.0 ms).
+request in workerd, and its time follows the MACs (onnxruntime-web wasm, one thread, p50: stem 24,
+stages 32/64/112, head 256, 28.4 M MACs, 1.60 ms; these widths, 17.0 M MACs, 1.23 ms; see
+training/README.md).
 
 Dense 3x3 convolutions rather than depthwise-separable blocks: in onnxruntime-web's wasm build
 int8 QLinearConv is fast for dense 3x3 / 1x1 kernels but depthwise int8 kernels were measured slower
