@@ -4,12 +4,17 @@
     sh training/py -m fasedge.variants fourier --run runs/default --weight 0.5
     sh training/py -m fasedge.variants teacher-size --run runs/default --size 128 --epochs 10
     sh training/py -m fasedge.variants teacher-size --run runs/default --size 80 --epochs 40   # longer
+    sh training/py -m fasedge.variants teacher-kd --run runs/default --teacher size80-epochs40
 
 ``fourier`` trains the run's student once more with the Fourier auxiliary head switched on: same
 data, seed, augmented views, cached teacher logits and number of epochs as the run's ``student``
 stage, so the term is the only difference. ``teacher-size`` trains the run's teacher architecture at
 another input resolution and/or for another number of epochs (same crop, data and seed; frames
-cached at that size) and compares it with the run's teacher. Output in
+cached at that size) and compares it with the run's teacher. ``teacher-kd`` distils the run's
+student once more from such a teacher (a ``teacher-size`` result at the run's input size): its
+logits on the same augmented views, then the same student config, seed, views and epochs as the
+run's ``student`` stage, so the teacher is the only difference; it is compared with the run's
+distilled student and its ablation. Output in
 ``<run>/variant-<term>/`` (resumable like the pipeline's stages); ``compare.json`` there holds both
 models' metrics (PyTorch fp32; threshold chosen on val by the pipeline's rule, applied to test; the
 per-epoch validation history of each). Nothing here ships: the pipeline's manifest is not touched.
@@ -28,9 +33,9 @@ import torch
 from .config import from_dict, to_dict
 from .dataset import load_frames, view_table
 from .metrics import choose_threshold, evaluate
-from .train import load_model, predict_logits, scores_from_logits, train_model
+from .train import load_model, predict_logits, scores_from_logits, teacher_logit_table, train_model
 
-TERMS = ("fourier", "teacher-size")
+TERMS = ("fourier", "teacher-size", "teacher-kd")
 
 
 def split_metrics(model: torch.nn.Module, frames, pcfg) -> dict:
@@ -48,11 +53,13 @@ def split_metrics(model: torch.nn.Module, frames, pcfg) -> dict:
     return out
 
 
-def run_variant(run: Path, term: str, weight: float, log=print, size: int = 0, epochs: int = 0) -> dict:
+def run_variant(run: Path, term: str, weight: float, log=print, size: int = 0, epochs: int = 0, teacher: str = "") -> dict:
     if term not in TERMS:
         raise ValueError(f"unknown term {term!r} (known: {', '.join(TERMS)})")
     if term == "teacher-size":
         return run_teacher_size(run, size, epochs, log)
+    if term == "teacher-kd":
+        return run_teacher_kd(run, teacher, log)
     cfg = from_dict(json.loads((run / "config.json").read_text()))
     if cfg.quick:
         log("[variant] note: a --quick run; figures are smoke-test sizes")
@@ -130,6 +137,58 @@ def run_teacher_size(run: Path, size: int, epochs: int, log=print) -> dict:
     return result
 
 
+def run_teacher_kd(run: Path, teacher: str, log=print) -> dict:
+    """The run's student distilled from the ``teacher-size`` variant ``teacher`` instead of the run's teacher."""
+    cfg = from_dict(json.loads((run / "config.json").read_text()))
+    if cfg.quick:
+        log("[variant] note: a --quick run; figures are smoke-test sizes")
+    folder = run / "variant-teacher-size" / teacher
+    if not teacher or not (folder / "model.pt").exists():
+        raise ValueError(f"teacher-kd needs --teacher NAME with {run}/variant-teacher-size/NAME/model.pt (a teacher-size result)")
+    size = cfg.preprocess.size[0]
+    if not teacher.startswith(f"size{size}-"):
+        raise ValueError(f"{teacher} was trained at another input size; the run's student takes {size}x{size}")
+    data = json.loads((run / "data" / "done.json").read_text())
+    student_done = json.loads((run / "student" / "done.json").read_text())
+    ablation_done = json.loads((run / "ablation" / "done.json").read_text())
+    pcfg = cfg.preprocess
+    frames = load_frames(Path(data["manifest"]), pcfg, run / "cache", workers=cfg.data.workers, log=log)
+    train = frames.select(frames.split == "train")
+    val = frames.select(frames.split == "val")
+    views = view_table(len(train), cfg.augment, cfg.student_train.seed + 17)
+    out = run / "variant-teacher-kd" / teacher
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    logits_path = out / "teacher_logits.npy"
+    if not logits_path.exists():
+        model = load_model(folder / "model.pt").to(memory_format=torch.channels_last)
+        torch.set_num_threads(cfg.teacher_train.threads)
+        np.save(out / "teacher_logits.tmp.npy", teacher_logit_table(model, train, views, pcfg, log=log))
+        (out / "teacher_logits.tmp.npy").replace(logits_path)
+    tlog = np.load(logits_path)
+    tc = dataclasses.replace(cfg.student_train, epochs=int(student_done["epochs"]), max_wall_s=0.0)
+    ck = train_model("student", to_dict(cfg.student), train, val, pcfg, tc, out, cfg.augment, kd=cfg.kd, teacher_logits=tlog, views=views, log=log)
+    wall = time.time() - t0
+    name = f"student<-teacher@{teacher}"
+    result = {
+        "term": "teacher-kd",
+        "teacher": teacher,
+        "epochs": tc.epochs,
+        "wallS": round(wall, 1),
+        "data": data.get("dataset", {}).get("preset", data["manifest"]),
+        "note": "PyTorch fp32 on the run's cached frames; threshold chosen on val, applied to test; synthetic data",
+        "teacher " + teacher: split_metrics(load_model(folder / "model.pt"), frames, pcfg),
+        "student<-run's teacher": split_metrics(load_model(student_done["checkpoint"]), frames, pcfg),
+        "ablation (no teacher)": split_metrics(load_model(ablation_done["checkpoint"]), frames, pcfg),
+        name: split_metrics(load_model(ck), frames, pcfg),
+    }
+    (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
+    for key in ("teacher " + teacher, "student<-run's teacher", "ablation (no teacher)", name):
+        m = result[key]
+        log(f"[variant] {key:34s} val ACER {m['val']['acer']:.4f} AUC {m['val']['auc']:.4f} | test ACER {m['test']['acer']:.4f} AUC {m['test']['auc']:.4f}")
+    return result
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fasedge.variants", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("term", choices=TERMS, help="optional term to switch on")
@@ -137,8 +196,9 @@ def main(argv=None) -> int:
     ap.add_argument("--weight", type=float, default=0.1, help="weight of the term in the loss (fourier: MSE to the 10x10 spectrum)")
     ap.add_argument("--size", type=int, default=0, help="teacher-size: input height and width in pixels")
     ap.add_argument("--epochs", type=int, default=0, help="teacher-size: epochs (default: the run's teacher's)")
+    ap.add_argument("--teacher", default="", help="teacher-kd: a teacher-size result of the run (e.g. size80-epochs40)")
     args = ap.parse_args(argv)
-    run_variant(Path(args.run), args.term, args.weight, size=args.size, epochs=args.epochs)
+    run_variant(Path(args.run), args.term, args.weight, size=args.size, epochs=args.epochs, teacher=args.teacher)
     return 0
 
 

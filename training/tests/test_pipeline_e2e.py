@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import onnx
+import pytest
 import torch
 
 from fasedge import manifest as man
@@ -96,3 +97,22 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
         for split in ("val", "test"):
             assert 0.0 <= res[name][split]["acer"] <= 1.0
             assert set(res[name][split]["apcerPerSpecies"]) <= {"print", "replay", "mask"}
+
+    # the run's student distilled from another teacher of the run (a teacher-size result at the run's size)
+    with pytest.raises(ValueError, match="another input size"):
+        run_variant(runs / "e2e", "teacher-kd", 0.0, log=lambda s: None, teacher="size48-epochs1")
+    run_variant(runs / "e2e", "teacher-size", 0.0, log=lambda s: None, size=80, epochs=2)
+    res = run_variant(runs / "e2e", "teacher-kd", 0.0, log=lambda s: None, teacher="size80-epochs2")
+    out = runs / "e2e" / "variant-teacher-kd" / "size80-epochs2"
+    assert json.loads((out / "compare.json").read_text()) == res
+    assert res["epochs"] == student["epochs"]
+    own = np.load(runs / "e2e" / "kd-cache" / "teacher_logits.npy")
+    other = np.load(out / "teacher_logits.npy")
+    assert other.shape == own.shape and not np.array_equal(other, own)
+    distilled = torch.load(out / "model.pt", map_location="cpu")
+    assert distilled["config"] == torch.load(student["checkpoint"], map_location="cpu")["config"]
+    # same seed and views as the run's student: only the teacher's logits make the weights differ
+    assert any(not torch.equal(plain[k], distilled["state_dict"][k]) for k in plain)
+    for name in ("teacher size80-epochs2", "student<-run's teacher", "ablation (no teacher)", "student<-teacher@size80-epochs2"):
+        for split in ("val", "test"):
+            assert 0.0 <= res[name][split]["acer"] <= 1.0
