@@ -53,6 +53,26 @@ def split_metrics(model: torch.nn.Module, frames, pcfg) -> dict:
     return out
 
 
+def load_run_config(run: Path, log=print):
+    """The run's PipelineConfig (from its config.json)."""
+    cfg = from_dict(json.loads((run / "config.json").read_text()))
+    if cfg.quick:
+        log("[variant] note: a --quick run; figures are smoke-test sizes")
+    return cfg
+
+
+def student_setting(run: Path, cfg, log=print):
+    """What the run's student stage trained on: dataset record, its done.json, the frames, the train
+    and val splits and the fixed augmented views (the pipeline's table and seed)."""
+    data = json.loads((run / "data" / "done.json").read_text())
+    student_done = json.loads((run / "student" / "done.json").read_text())
+    frames = load_frames(Path(data["manifest"]), cfg.preprocess, run / "cache", workers=cfg.data.workers, log=log)
+    train = frames.select(frames.split == "train")
+    val = frames.select(frames.split == "val")
+    views = view_table(len(train), cfg.augment, cfg.student_train.seed + 17)
+    return data, student_done, frames, train, val, views
+
+
 def run_variant(run: Path, term: str, weight: float, log=print, size: int = 0, epochs: int = 0, teacher: str = "") -> dict:
     if term not in TERMS:
         raise ValueError(f"unknown term {term!r} (known: {', '.join(TERMS)})")
@@ -60,16 +80,9 @@ def run_variant(run: Path, term: str, weight: float, log=print, size: int = 0, e
         return run_teacher_size(run, size, epochs, log)
     if term == "teacher-kd":
         return run_teacher_kd(run, teacher, log)
-    cfg = from_dict(json.loads((run / "config.json").read_text()))
-    if cfg.quick:
-        log("[variant] note: a --quick run; figures are smoke-test sizes")
-    data = json.loads((run / "data" / "done.json").read_text())
-    student_done = json.loads((run / "student" / "done.json").read_text())
+    cfg = load_run_config(run, log)
     pcfg = cfg.preprocess
-    frames = load_frames(Path(data["manifest"]), pcfg, run / "cache", workers=cfg.data.workers, log=log)
-    train = frames.select(frames.split == "train")
-    val = frames.select(frames.split == "val")
-    views = view_table(len(train), cfg.augment, cfg.student_train.seed + 17)
+    data, student_done, frames, train, val, views = student_setting(run, cfg, log)
     tlog = np.load(run / "kd-cache" / "teacher_logits.npy")
     net = dataclasses.replace(cfg.student, fourier_aux=True)
     kd = dataclasses.replace(cfg.kd, fourier_weight=weight)
@@ -99,9 +112,7 @@ def run_teacher_size(run: Path, size: int, epochs: int, log=print) -> dict:
     """The run's teacher architecture trained at ``size`` x ``size`` input against the run's teacher."""
     if size < 16:
         raise ValueError("teacher-size needs --size (pixels, at least 16)")
-    cfg = from_dict(json.loads((run / "config.json").read_text()))
-    if cfg.quick:
-        log("[variant] note: a --quick run; figures are smoke-test sizes")
+    cfg = load_run_config(run, log)
     data = json.loads((run / "data" / "done.json").read_text())
     teacher_done = json.loads((run / "teacher" / "done.json").read_text())
     tc = dataclasses.replace(cfg.teacher_train, epochs=epochs or int(teacher_done["epochs"]), max_wall_s=0.0)
@@ -139,23 +150,16 @@ def run_teacher_size(run: Path, size: int, epochs: int, log=print) -> dict:
 
 def run_teacher_kd(run: Path, teacher: str, log=print) -> dict:
     """The run's student distilled from the ``teacher-size`` variant ``teacher`` instead of the run's teacher."""
-    cfg = from_dict(json.loads((run / "config.json").read_text()))
-    if cfg.quick:
-        log("[variant] note: a --quick run; figures are smoke-test sizes")
+    cfg = load_run_config(run, log)
     folder = run / "variant-teacher-size" / teacher
     if not teacher or not (folder / "model.pt").exists():
         raise ValueError(f"teacher-kd needs --teacher NAME with {run}/variant-teacher-size/NAME/model.pt (a teacher-size result)")
     size = cfg.preprocess.size[0]
     if not teacher.startswith(f"size{size}-"):
         raise ValueError(f"{teacher} was trained at another input size; the run's student takes {size}x{size}")
-    data = json.loads((run / "data" / "done.json").read_text())
-    student_done = json.loads((run / "student" / "done.json").read_text())
     ablation_done = json.loads((run / "ablation" / "done.json").read_text())
     pcfg = cfg.preprocess
-    frames = load_frames(Path(data["manifest"]), pcfg, run / "cache", workers=cfg.data.workers, log=log)
-    train = frames.select(frames.split == "train")
-    val = frames.select(frames.split == "val")
-    views = view_table(len(train), cfg.augment, cfg.student_train.seed + 17)
+    data, student_done, frames, train, val, views = student_setting(run, cfg, log)
     out = run / "variant-teacher-kd" / teacher
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
