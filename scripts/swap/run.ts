@@ -843,11 +843,6 @@ async function checkHumanPeer(models: EvaluatedModel[], frames: Map<string, Floa
 }
 const pickLat = (l: LatencyStats): { p50: number; p95: number; runs: number } => ({ p50: l.p50, p95: l.p95, runs: l.runs });
 
-/**
- * Replaces only the `serving.uncertaintyBand` array in the manifest's text, so the rest of the
- * file (the factory's formatting, every other field) stays byte for byte, and checks the result
- * against the schema.
- */
 /** How a band written by the swap was chosen: manifest `serving.uncertaintyBandSelection`. */
 export interface BandSelection {
   valCascadeAcer: number;
@@ -859,7 +854,8 @@ export interface BandSelection {
 
 /**
  * Replaces serving.uncertaintyBand (and, given `selection`, serving.uncertaintyBandSelection) in the
- * manifest's text, leaving every other byte as it was.
+ * manifest's text, so the rest of the file (the factory's formatting, every other field) stays byte
+ * for byte, and checks the result against the schema.
  */
 export function writeBand(manifestText: string, band: [number, number], selection?: BandSelection): string {
   const re = /("uncertaintyBand"\s*:\s*)\[[^\]]*\]/g;
