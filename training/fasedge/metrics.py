@@ -108,3 +108,22 @@ def evaluate(scores: Sequence[float], labels: Sequence[str], species: Sequence[s
         "bpcer100": bpcer_at_apcer(s, bona, sp, 0.01),
         "apcerPerSpecies": r["apcerPerSpecies"],
     }
+
+
+def paired_bootstrap_acer(accept_a: np.ndarray, accept_b: np.ndarray, bonafide: np.ndarray, species: np.ndarray, groups: np.ndarray, resamples: int = 1000, seed: int = 0, level: float = 0.95) -> Dict[str, float]:
+    """ACER(a) - ACER(b) of two models' decisions (``accept_*``: True = bona fide) on the same
+    frames, with a percentile interval from resampling ``groups`` (identities) with replacement: both
+    models see the same resampled frames, so the interval is that of the difference."""
+    accept_a, accept_b = np.asarray(accept_a, float), np.asarray(accept_b, float)
+    uniq, inverse = np.unique(groups, return_inverse=True)
+    members = [np.flatnonzero(inverse == g) for g in range(len(uniq))]
+    rng = np.random.default_rng(seed)
+    acer = lambda acc, idx: rates(acc[idx], bonafide[idx], species[idx], 0.5)["acer"]
+    everything = np.arange(len(groups))
+    diffs = np.empty(resamples)
+    for i in range(resamples):
+        idx = np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))])
+        diffs[i] = acer(accept_a, idx) - acer(accept_b, idx)
+    tail = (1.0 - level) / 2.0 * 100.0
+    lo, hi = np.percentile(diffs, [tail, 100.0 - tail])
+    return {"difference": acer(accept_a, everything) - acer(accept_b, everything), "low": float(lo), "high": float(hi), "groups": len(uniq), "resamples": int(resamples), "level": level}

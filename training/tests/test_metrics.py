@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from fasedge.metrics import choose_threshold, eer, evaluate, rates, roc_auc
+from fasedge.metrics import choose_threshold, eer, evaluate, paired_bootstrap_acer, rates, roc_auc
 
 
 def test_apcer_is_max_over_species_and_acer_the_mean():
@@ -37,3 +37,21 @@ def test_evaluate_reports_every_figure():
     assert m["hter"] == pytest.approx((0.5 + 0.5) / 2)
     for k in ("auc", "eer", "bpcer20", "bpcer100", "apcerPerSpecies", "n"):
         assert k in m
+
+
+def test_paired_bootstrap_of_an_acer_difference():
+    # 4 identities, each: 2 bona fide, 1 print, 1 replay
+    groups = np.repeat(np.array(["s0", "s1", "s2", "s3"]), 4)
+    species = np.tile(np.array(["bonafide", "bonafide", "print", "replay"]), 4)
+    bona = species == "bonafide"
+    right = bona.copy()  # accepts exactly the bona fide frames
+    same = paired_bootstrap_acer(right, right, bona, species, groups, resamples=200)
+    assert same["difference"] == 0.0 and same["low"] == same["high"] == 0.0 and same["groups"] == 4
+    worse = right.copy()
+    worse[2] = True  # s0's print attack accepted: print APCER 1/4, ACER 1/8
+    r = paired_bootstrap_acer(worse, right, bona, species, groups, resamples=500, seed=3)
+    assert r["difference"] == pytest.approx(1 / 8)
+    # the worse model is never better on any resample; resamples without s0 tie
+    assert r["low"] >= 0.0 and r["high"] <= 0.5 and r["low"] <= r["difference"] <= r["high"]
+    again = paired_bootstrap_acer(worse, right, bona, species, groups, resamples=500, seed=3)
+    assert again == r
