@@ -4,7 +4,10 @@
     sh training/py -m fasedge.variants fourier --run runs/default --weight 0.5
     sh training/py -m fasedge.variants teacher-size --run runs/default --size 128 --epochs 10
     sh training/py -m fasedge.variants teacher-size --run runs/default --size 80 --epochs 40   # longer
+    sh training/py -m fasedge.variants teacher-size --run runs/default --size 160 --space-to-depth 2 --epochs 10
     sh training/py -m fasedge.variants teacher-kd --run runs/default --teacher size80-epochs40
+    sh training/py -m fasedge.variants teacher-kd --run runs/default --teacher run --temperature 2 --alpha 0.5
+    sh training/py -m fasedge.variants seeds --run runs/default --seeds 1,2
 
 ``fourier`` trains the run's student once more with the Fourier auxiliary head switched on: same
 data, seed, augmented views, cached teacher logits and number of epochs as the run's ``student``
@@ -14,7 +17,10 @@ cached at that size) and compares it with the run's teacher. ``teacher-kd`` dist
 student once more from such a teacher (a ``teacher-size`` result at the run's input size): its
 logits on the same augmented views, then the same student config, seed, views and epochs as the
 run's ``student`` stage, so the teacher is the only difference; it is compared with the run's
-distilled student and its ablation. Output in
+distilled student and its ablation. ``--teacher run`` keeps the run's teacher (its kd-cache logits)
+and ``--temperature`` / ``--alpha`` change the distillation settings instead. ``seeds`` trains the
+run's distilled student and ablation again with other seeds, to read their difference against
+the spread from seed to seed. Output in
 ``<run>/variant-<term>/`` (resumable like the pipeline's stages); ``compare.json`` there holds both
 models' metrics (PyTorch fp32; threshold chosen on val by the pipeline's rule, applied to test; the
 per-epoch validation history of each). Nothing here ships: the pipeline's manifest is not touched.
@@ -35,7 +41,7 @@ from .dataset import load_frames, view_table
 from .metrics import choose_threshold, evaluate
 from .train import load_model, predict_logits, scores_from_logits, teacher_logit_table, train_model
 
-TERMS = ("fourier", "teacher-size", "teacher-kd")
+TERMS = ("fourier", "teacher-size", "teacher-kd", "seeds")
 
 
 def split_metrics(model: torch.nn.Module, frames, pcfg) -> dict:
@@ -73,13 +79,15 @@ def student_setting(run: Path, cfg, log=print):
     return data, student_done, frames, train, val, views
 
 
-def run_variant(run: Path, term: str, weight: float, log=print, size: int = 0, epochs: int = 0, teacher: str = "") -> dict:
+def run_variant(run: Path, term: str, weight: float, log=print, size: int = 0, epochs: int = 0, teacher: str = "", temperature: float = 0.0, alpha: float = -1.0, threads: int = 0, space_to_depth: int = 0, seeds: tuple = ()) -> dict:
     if term not in TERMS:
         raise ValueError(f"unknown term {term!r} (known: {', '.join(TERMS)})")
     if term == "teacher-size":
-        return run_teacher_size(run, size, epochs, log)
+        return run_teacher_size(run, size, epochs, log, space_to_depth=space_to_depth, threads=threads)
     if term == "teacher-kd":
-        return run_teacher_kd(run, teacher, log)
+        return run_teacher_kd(run, teacher, log, temperature=temperature, alpha=alpha, threads=threads)
+    if term == "seeds":
+        return run_seeds(run, seeds, log, threads=threads)
     cfg = load_run_config(run, log)
     pcfg = cfg.preprocess
     data, student_done, frames, train, val, views = student_setting(run, cfg, log)
@@ -108,37 +116,50 @@ def run_variant(run: Path, term: str, weight: float, log=print, size: int = 0, e
     return result
 
 
-def run_teacher_size(run: Path, size: int, epochs: int, log=print) -> dict:
-    """The run's teacher architecture trained at ``size`` x ``size`` input against the run's teacher."""
+def run_teacher_size(run: Path, size: int, epochs: int, log=print, space_to_depth: int = 0, threads: int = 0) -> dict:
+    """The run's teacher architecture trained at ``size`` x ``size`` input against the run's teacher;
+    ``space_to_depth`` folds pixel blocks into channels before the stem (TeacherConfig; 0 = the
+    run's). The random shift of the augmentation scales with the input size, so it moves the crop
+    as far."""
     if size < 16:
         raise ValueError("teacher-size needs --size (pixels, at least 16)")
     cfg = load_run_config(run, log)
     data = json.loads((run / "data" / "done.json").read_text())
     teacher_done = json.loads((run / "teacher" / "done.json").read_text())
-    tc = dataclasses.replace(cfg.teacher_train, epochs=epochs or int(teacher_done["epochs"]), max_wall_s=0.0)
-    base_name = f"teacher@{cfg.preprocess.size[0]}px-{int(teacher_done['epochs'])}ep"
-    new_name = f"teacher@{size}px-{tc.epochs}ep"
+    tc = dataclasses.replace(cfg.teacher_train, epochs=epochs or int(teacher_done["epochs"]), max_wall_s=0.0, threads=threads or cfg.teacher_train.threads)
+    space_to_depth = space_to_depth or cfg.teacher.space_to_depth
+    net = dataclasses.replace(cfg.teacher, space_to_depth=space_to_depth)
+    fold = f"-s2d{space_to_depth}" if space_to_depth > 1 else ""
+    base_pcfg = cfg.preprocess
+    base_fold = f"-s2d{cfg.teacher.space_to_depth}" if cfg.teacher.space_to_depth > 1 else ""
+    base_name = f"teacher@{base_pcfg.size[0]}px{base_fold}-{int(teacher_done['epochs'])}ep"
+    new_name = f"teacher@{size}px{fold}-{tc.epochs}ep"
     if new_name == base_name:
         raise ValueError(f"{new_name} is the run's teacher itself: change --size or --epochs")
+    if size % space_to_depth:
+        raise ValueError(f"--size {size} is not a multiple of --space-to-depth {space_to_depth}")
     manifest = Path(data["manifest"])
     pcfg = dataclasses.replace(cfg.preprocess, size=(size, size))
+    aug = dataclasses.replace(cfg.augment, shift=int(round(cfg.augment.shift * size / cfg.preprocess.size[0])))
     frames = load_frames(manifest, pcfg, run / "cache", workers=cfg.data.workers, log=log)
     train = frames.select(frames.split == "train")
     val = frames.select(frames.split == "val")
-    out = run / "variant-teacher-size" / f"size{size}-epochs{tc.epochs}"
+    out = run / "variant-teacher-size" / f"size{size}{fold}-epochs{tc.epochs}"
     t0 = time.time()
-    ck = train_model("teacher", to_dict(cfg.teacher), train, val, pcfg, tc, out, cfg.augment, log=log)
+    ck = train_model("teacher", to_dict(net), train, val, pcfg, tc, out, aug, log=log)
     wall = time.time() - t0
-    base_frames = load_frames(manifest, cfg.preprocess, run / "cache", workers=cfg.data.workers, log=log)
+    base_frames = load_frames(manifest, base_pcfg, run / "cache", workers=cfg.data.workers, log=log)
     history = lambda c: [{k: h[k] for k in ("epoch", "valAcer", "valAuc", "valNll", "imgPerS") if k in h} for h in c["history"]]
     result = {
         "term": "teacher-size",
         "size": size,
+        "spaceToDepth": space_to_depth,
+        "shift": aug.shift,
         "epochs": tc.epochs,
         "trainWallS": round(wall, 1),
         "data": data.get("dataset", {}).get("preset", data["manifest"]),
         "note": "PyTorch fp32 on the run's cached frames (each model at its own input size, same crop); threshold chosen on val, applied to test; synthetic data",
-        base_name: {"epochs": int(teacher_done["epochs"]), **split_metrics(load_model(teacher_done["checkpoint"]), base_frames, cfg.preprocess), "history": history(torch.load(teacher_done["checkpoint"], map_location="cpu"))},
+        base_name: {"epochs": int(teacher_done["epochs"]), **split_metrics(load_model(teacher_done["checkpoint"]), base_frames, base_pcfg), "history": history(torch.load(teacher_done["checkpoint"], map_location="cpu"))},
         new_name: {"epochs": tc.epochs, **split_metrics(load_model(ck), frames, pcfg), "history": history(torch.load(ck, map_location="cpu"))},
     }
     (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -148,35 +169,46 @@ def run_teacher_size(run: Path, size: int, epochs: int, log=print) -> dict:
     return result
 
 
-def run_teacher_kd(run: Path, teacher: str, log=print) -> dict:
-    """The run's student distilled from the ``teacher-size`` variant ``teacher`` instead of the run's teacher."""
+def run_teacher_kd(run: Path, teacher: str, log=print, temperature: float = 0.0, alpha: float = -1.0, threads: int = 0) -> dict:
+    """The run's student distilled from the ``teacher-size`` variant ``teacher`` (or from the run's
+    own teacher, ``teacher="run"``), optionally with another KD temperature and/or alpha."""
     cfg = load_run_config(run, log)
-    folder = run / "variant-teacher-size" / teacher
+    kd = dataclasses.replace(cfg.kd, temperature=temperature or cfg.kd.temperature, alpha=cfg.kd.alpha if alpha < 0 else alpha)
+    own = teacher == "run"
+    folder = run / "teacher" if own else run / "variant-teacher-size" / teacher
     if not teacher or not (folder / "model.pt").exists():
-        raise ValueError(f"teacher-kd needs --teacher NAME with {run}/variant-teacher-size/NAME/model.pt (a teacher-size result)")
+        raise ValueError(f"teacher-kd needs --teacher run or --teacher NAME with {run}/variant-teacher-size/NAME/model.pt (a teacher-size result)")
     size = cfg.preprocess.size[0]
-    if not teacher.startswith(f"size{size}-"):
+    if not own and not teacher.startswith(f"size{size}-"):
         raise ValueError(f"{teacher} was trained at another input size; the run's student takes {size}x{size}")
+    if own and kd == cfg.kd:
+        raise ValueError("--teacher run with the run's own KD settings is the run's student itself: change --temperature or --alpha")
     ablation_done = json.loads((run / "ablation" / "done.json").read_text())
     pcfg = cfg.preprocess
+    tc = dataclasses.replace(cfg.student_train, max_wall_s=0.0, threads=threads or cfg.student_train.threads)
     data, student_done, frames, train, val, views = student_setting(run, cfg, log)
-    out = run / "variant-teacher-kd" / teacher
+    tc = dataclasses.replace(tc, epochs=int(student_done["epochs"]))
+    tag = teacher if kd == cfg.kd else f"{teacher}-T{kd.temperature:g}-a{kd.alpha:g}"
+    out = run / "variant-teacher-kd" / tag
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    logits_path = out / "teacher_logits.npy"
+    logits_path = run / "kd-cache" / "teacher_logits.npy" if own else out / "teacher_logits.npy"
+    shared = run / "variant-teacher-kd" / teacher / "teacher_logits.npy"
+    if not logits_path.exists() and shared.exists():
+        logits_path = shared  # the same teacher's logits on the same views, computed by an earlier variant
     if not logits_path.exists():
         model = load_model(folder / "model.pt").to(memory_format=torch.channels_last)
-        torch.set_num_threads(cfg.teacher_train.threads)
+        torch.set_num_threads(threads or cfg.teacher_train.threads)
         np.save(out / "teacher_logits.tmp.npy", teacher_logit_table(model, train, views, pcfg, log=log))
         (out / "teacher_logits.tmp.npy").replace(logits_path)
     tlog = np.load(logits_path)
-    tc = dataclasses.replace(cfg.student_train, epochs=int(student_done["epochs"]), max_wall_s=0.0)
-    ck = train_model("student", to_dict(cfg.student), train, val, pcfg, tc, out, cfg.augment, kd=cfg.kd, teacher_logits=tlog, views=views, log=log)
+    ck = train_model("student", to_dict(cfg.student), train, val, pcfg, tc, out, cfg.augment, kd=kd, teacher_logits=tlog, views=views, log=log)
     wall = time.time() - t0
-    name = f"student<-teacher@{teacher}"
+    name = f"student<-teacher@{tag}"
     result = {
         "term": "teacher-kd",
         "teacher": teacher,
+        "kd": dataclasses.asdict(kd),
         "epochs": tc.epochs,
         "wallS": round(wall, 1),
         "data": data.get("dataset", {}).get("preset", data["manifest"]),
@@ -193,6 +225,55 @@ def run_teacher_kd(run: Path, teacher: str, log=print) -> dict:
     return result
 
 
+def run_seeds(run: Path, seeds, log=print, threads: int = 0) -> dict:
+    """The run's distilled student and its ablation trained again with other seeds (initialisation,
+    batch order and the view each step picks; the views, teacher logits, config and epochs are the
+    run's), so that their difference can be read against seed-to-seed spread. Every finished seed
+    folder (and the run's own seed) goes into ``variant-seeds/compare.json``."""
+    seeds = [int(x) for x in seeds]
+    if not seeds:
+        raise ValueError("seeds needs --seeds N[,N...]")
+    cfg = load_run_config(run, log)
+    if cfg.student_train.seed in seeds:
+        raise ValueError(f"seed {cfg.student_train.seed} is the run's own (its student and ablation stages)")
+    pcfg = cfg.preprocess
+    data, student_done, frames, train, val, views = student_setting(run, cfg, log)
+    ablation_done = json.loads((run / "ablation" / "done.json").read_text())
+    tlog = np.load(run / "kd-cache" / "teacher_logits.npy")
+    base = dataclasses.replace(cfg.student_train, epochs=int(student_done["epochs"]), max_wall_s=0.0, threads=threads or cfg.student_train.threads)
+    out = run / "variant-seeds"
+    for seed in seeds:
+        tc = dataclasses.replace(base, seed=seed)
+        for name, kd, tl in (("student", cfg.kd, tlog), ("ablation", None, None)):
+            ck = train_model("student", to_dict(cfg.student), train, val, pcfg, tc, out / f"seed{seed}" / name, cfg.augment, kd=kd, teacher_logits=tl, views=views, log=log)
+            metrics = out / f"seed{seed}" / name / "metrics.json"
+            if not metrics.exists():
+                metrics.write_text(json.dumps(split_metrics(load_model(ck), frames, pcfg), indent=2) + "\n")
+    per_seed = {str(cfg.student_train.seed): {"student": split_metrics(load_model(student_done["checkpoint"]), frames, pcfg), "ablation": split_metrics(load_model(ablation_done["checkpoint"]), frames, pcfg)}}
+    for folder in sorted(out.glob("seed*"), key=lambda p: int(p.name[4:])):
+        if all((folder / n / "metrics.json").exists() for n in ("student", "ablation")):
+            per_seed[folder.name[4:]] = {n: json.loads((folder / n / "metrics.json").read_text()) for n in ("student", "ablation")}
+    summary = {}
+    for split in ("val", "test"):
+        for key in ("acer", "auc"):
+            st = np.array([v["student"][split][key] for v in per_seed.values()])
+            ab = np.array([v["ablation"][split][key] for v in per_seed.values()])
+            summary[f"{split}.{key}"] = {"student": [float(st.mean()), float(st.std(ddof=1)) if len(st) > 1 else 0.0], "ablation": [float(ab.mean()), float(ab.std(ddof=1)) if len(ab) > 1 else 0.0], "studentMinusAblation": [float((st - ab).mean()), float((st - ab).std(ddof=1)) if len(st) > 1 else 0.0]}
+    result = {
+        "term": "seeds",
+        "seeds": [int(k) for k in per_seed],
+        "epochs": base.epochs,
+        "data": data.get("dataset", {}).get("preset", data["manifest"]),
+        "note": "PyTorch fp32 on the run's cached frames; threshold chosen on val, applied to test; [mean, sample std] over seeds; synthetic data",
+        "summary": summary,
+        "perSeed": per_seed,
+    }
+    (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
+    for key, v in summary.items():
+        log(f"[variant] {key:9s} distilled {v['student'][0]:.4f} +- {v['student'][1]:.4f} | ablation {v['ablation'][0]:.4f} +- {v['ablation'][1]:.4f} | difference {v['studentMinusAblation'][0]:+.4f} +- {v['studentMinusAblation'][1]:.4f} ({len(per_seed)} seeds)")
+    return result
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fasedge.variants", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("term", choices=TERMS, help="optional term to switch on")
@@ -200,9 +281,14 @@ def main(argv=None) -> int:
     ap.add_argument("--weight", type=float, default=0.1, help="weight of the term in the loss (fourier: MSE to the 10x10 spectrum)")
     ap.add_argument("--size", type=int, default=0, help="teacher-size: input height and width in pixels")
     ap.add_argument("--epochs", type=int, default=0, help="teacher-size: epochs (default: the run's teacher's)")
-    ap.add_argument("--teacher", default="", help="teacher-kd: a teacher-size result of the run (e.g. size80-epochs40)")
+    ap.add_argument("--space-to-depth", type=int, default=0, help="teacher-size: fold s x s pixel blocks into channels before the stem (e.g. --size 160 --space-to-depth 2)")
+    ap.add_argument("--teacher", default="", help="teacher-kd: a teacher-size result of the run (e.g. size80-epochs40), or 'run' for the run's own teacher")
+    ap.add_argument("--temperature", type=float, default=0.0, help="teacher-kd: KD temperature (default: the run's)")
+    ap.add_argument("--alpha", type=float, default=-1.0, help="teacher-kd: weight of the hard-label term (default: the run's)")
+    ap.add_argument("--seeds", default="", help="seeds: comma-separated training seeds other than the run's (e.g. 1,2)")
+    ap.add_argument("--threads", type=int, default=0, help="teacher-size, teacher-kd, seeds: torch threads (default: the run's; 1 lets two variants share two cores)")
     args = ap.parse_args(argv)
-    run_variant(Path(args.run), args.term, args.weight, size=args.size, epochs=args.epochs, teacher=args.teacher)
+    run_variant(Path(args.run), args.term, args.weight, size=args.size, epochs=args.epochs, teacher=args.teacher, temperature=args.temperature, alpha=args.alpha, threads=args.threads, space_to_depth=args.space_to_depth, seeds=tuple(x for x in args.seeds.split(",") if x.strip()))
     return 0
 
 

@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from fasedge import manifest as man
+from fasedge.compare import compare
 from fasedge.config import CrossSpec, DataSpec, PipelineConfig
-from fasedge.dataset import AugmentConfig
+from fasedge.dataset import AugmentConfig, read_rows
 from fasedge.nets import MiniFASNetV2Config, StudentConfig, TeacherConfig
 from fasedge.pipeline import run
 from fasedge.quantize import QuantConfig
@@ -98,6 +99,13 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
             assert 0.0 <= res[name][split]["acer"] <= 1.0
             assert set(res[name][split]["apcerPerSpecies"]) <= {"print", "replay", "mask"}
 
+    # pixel blocks folded into channels: twice the input at the stem's resolution, the shift scaled
+    res = run_variant(runs / "e2e", "teacher-size", 0.0, log=lambda s: None, size=160, epochs=1, space_to_depth=2)
+    ck = torch.load(runs / "e2e" / "variant-teacher-size" / "size160-s2d2-epochs1" / "model.pt", map_location="cpu")
+    assert ck["config"]["space_to_depth"] == 2 and ck["preprocess"]["size"] == [160, 160]
+    assert ck["augment_config"]["shift"] == 2 * teacher["augment_config"]["shift"] == res["shift"]
+    assert "teacher@160px-s2d2-1ep" in res and ck["state_dict"]["stem.0.0.weight"].shape[1] == 12
+
     # the run's student distilled from another teacher of the run (a teacher-size result at the run's size)
     with pytest.raises(ValueError, match="another input size"):
         run_variant(runs / "e2e", "teacher-kd", 0.0, log=lambda s: None, teacher="size48-epochs1")
@@ -116,3 +124,35 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     for name in ("teacher size80-epochs2", "student<-run's teacher", "ablation (no teacher)", "student<-teacher@size80-epochs2"):
         for split in ("val", "test"):
             assert 0.0 <= res[name][split]["acer"] <= 1.0
+
+    # the run's own teacher with other distillation settings (the run's own settings would be its student)
+    with pytest.raises(ValueError, match="the run's student itself"):
+        run_variant(runs / "e2e", "teacher-kd", 0.0, log=lambda s: None, teacher="run")
+    res = run_variant(runs / "e2e", "teacher-kd", 0.0, log=lambda s: None, teacher="run", temperature=2.0, alpha=0.5)
+    out = runs / "e2e" / "variant-teacher-kd" / "run-T2-a0.5"
+    assert json.loads((out / "compare.json").read_text()) == res
+    assert res["kd"]["temperature"] == 2.0 and res["kd"]["alpha"] == 0.5
+    assert not (out / "teacher_logits.npy").exists()  # the run's kd-cache, not a recomputed copy
+    ck = torch.load(out / "model.pt", map_location="cpu")
+    assert ck["kd_config"]["temperature"] == 2.0 and ck["kd_config"]["alpha"] == 0.5
+    assert any(not torch.equal(plain[k], ck["state_dict"][k]) for k in plain)
+
+    # the distilled student and its ablation again with another seed, against the run's own seed
+    student_seed = tiny_config(tiny_dataset).student_train.seed
+    with pytest.raises(ValueError, match="the run's own"):
+        run_variant(runs / "e2e", "seeds", 0.0, log=lambda s: None, seeds=(student_seed,))
+    res = run_variant(runs / "e2e", "seeds", 0.0, log=lambda s: None, seeds=(7,))
+    assert json.loads((runs / "e2e" / "variant-seeds" / "compare.json").read_text()) == res
+    assert res["seeds"] == [student_seed, 7] and set(res["perSeed"]["7"]) == {"student", "ablation"}
+    reseeded = torch.load(runs / "e2e" / "variant-seeds" / "seed7" / "student" / "model.pt", map_location="cpu")
+    assert reseeded["train_config"]["seed"] == 7 and reseeded["distilled"]
+    assert any(not torch.equal(plain[k], reseeded["state_dict"][k]) for k in plain)
+    for key, v in res["summary"].items():
+        acers = [res["perSeed"][s]["student"][key.split(".")[0]][key.split(".")[1]] for s in ("7", str(student_seed))]
+        assert v["student"][0] == pytest.approx(np.mean(acers)) and v["student"][1] == pytest.approx(np.std(acers, ddof=1))
+
+    # ACER differences between the run's models with a bootstrap interval over test identities
+    manifest = json.loads((models / "manifest.json").read_text())["models"]
+    for r in compare(runs / "e2e"):
+        assert r["difference"] == pytest.approx(manifest[r["a"]]["metrics"]["test"]["acer"] - manifest[r["b"]]["metrics"]["test"]["acer"])
+        assert r["low"] <= r["high"] and r["groups"] == len({row["subject"] for row in read_rows(tiny_dataset) if row["split"] == "test"})

@@ -18,6 +18,7 @@ class TeacherConfig:
     stem_strides: Tuple[int, ...] = (2, 2)  # their strides (80x80 -> 40x40 -> 20x20)
     widths: Tuple[int, ...] = (64, 128, 224)  # channels of the stages (each stage but the first halves H, W)
     depths: Tuple[int, ...] = (1, 2, 2)  # basic residual blocks per stage
+    space_to_depth: int = 1  # fold s x s pixel blocks into channels before the stem (PixelUnshuffle): an input s times larger at the stem's cost
     dropout: float = 0.2  # dropout before the classifier
     num_classes: int = 2  # logits: index 0 attack, index 1 bona fide
 
@@ -41,7 +42,9 @@ class Teacher(nn.Module):
     def __init__(self, cfg: TeacherConfig = TeacherConfig()):
         super().__init__()
         self.cfg = cfg
-        chans = (3, *cfg.stem)
+        s2d = int(cfg.space_to_depth)
+        chans = (3 * s2d * s2d, *cfg.stem)
+        self.fold = nn.PixelUnshuffle(s2d) if s2d > 1 else nn.Identity()
         self.stem = nn.Sequential(*[ConvBNAct(cin, cout, 3, st) for cin, cout, st in zip(chans[:-1], chans[1:], cfg.stem_strides)])
         blocks = []
         cin = cfg.stem[-1]
@@ -61,5 +64,5 @@ class Teacher(nn.Module):
                 nn.init.zeros_(m.conv2[1].weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.blocks(self.stem(x))
+        x = self.blocks(self.stem(self.fold(x)))
         return self.fc(self.dropout(torch.flatten(self.pool(x), 1)))
