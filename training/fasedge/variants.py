@@ -130,9 +130,8 @@ def run_teacher_size(run: Path, size: int, epochs: int, log=print, space_to_dept
     space_to_depth = space_to_depth or cfg.teacher.space_to_depth
     net = dataclasses.replace(cfg.teacher, space_to_depth=space_to_depth)
     fold = f"-s2d{space_to_depth}" if space_to_depth > 1 else ""
-    base_pcfg = cfg.preprocess
     base_fold = f"-s2d{cfg.teacher.space_to_depth}" if cfg.teacher.space_to_depth > 1 else ""
-    base_name = f"teacher@{base_pcfg.size[0]}px{base_fold}-{int(teacher_done['epochs'])}ep"
+    base_name = f"teacher@{cfg.preprocess.size[0]}px{base_fold}-{int(teacher_done['epochs'])}ep"
     new_name = f"teacher@{size}px{fold}-{tc.epochs}ep"
     if new_name == base_name:
         raise ValueError(f"{new_name} is the run's teacher itself: change --size or --epochs")
@@ -148,7 +147,7 @@ def run_teacher_size(run: Path, size: int, epochs: int, log=print, space_to_dept
     t0 = time.time()
     ck = train_model("teacher", to_dict(net), train, val, pcfg, tc, out, aug, log=log)
     wall = time.time() - t0
-    base_frames = load_frames(manifest, base_pcfg, run / "cache", workers=cfg.data.workers, log=log)
+    base_frames = load_frames(manifest, cfg.preprocess, run / "cache", workers=cfg.data.workers, log=log)
     history = lambda c: [{k: h[k] for k in ("epoch", "valAcer", "valAuc", "valNll", "imgPerS") if k in h} for h in c["history"]]
     result = {
         "term": "teacher-size",
@@ -159,7 +158,7 @@ def run_teacher_size(run: Path, size: int, epochs: int, log=print, space_to_dept
         "trainWallS": round(wall, 1),
         "data": data.get("dataset", {}).get("preset", data["manifest"]),
         "note": "PyTorch fp32 on the run's cached frames (each model at its own input size, same crop); threshold chosen on val, applied to test; synthetic data",
-        base_name: {"epochs": int(teacher_done["epochs"]), **split_metrics(load_model(teacher_done["checkpoint"]), base_frames, base_pcfg), "history": history(torch.load(teacher_done["checkpoint"], map_location="cpu"))},
+        base_name: {"epochs": int(teacher_done["epochs"]), **split_metrics(load_model(teacher_done["checkpoint"]), base_frames, cfg.preprocess), "history": history(torch.load(teacher_done["checkpoint"], map_location="cpu"))},
         new_name: {"epochs": tc.epochs, **split_metrics(load_model(ck), frames, pcfg), "history": history(torch.load(ck, map_location="cpu"))},
     }
     (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -185,9 +184,8 @@ def run_teacher_kd(run: Path, teacher: str, log=print, temperature: float = 0.0,
         raise ValueError("--teacher run with the run's own KD settings is the run's student itself: change --temperature or --alpha")
     ablation_done = json.loads((run / "ablation" / "done.json").read_text())
     pcfg = cfg.preprocess
-    tc = dataclasses.replace(cfg.student_train, max_wall_s=0.0, threads=threads or cfg.student_train.threads)
     data, student_done, frames, train, val, views = student_setting(run, cfg, log)
-    tc = dataclasses.replace(tc, epochs=int(student_done["epochs"]))
+    tc = dataclasses.replace(cfg.student_train, epochs=int(student_done["epochs"]), max_wall_s=0.0, threads=threads or cfg.student_train.threads)
     tag = teacher if kd == cfg.kd else f"{teacher}-T{kd.temperature:g}-a{kd.alpha:g}"
     out = run / "variant-teacher-kd" / tag
     out.mkdir(parents=True, exist_ok=True)
