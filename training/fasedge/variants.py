@@ -190,15 +190,15 @@ def run_teacher_kd(run: Path, teacher: str, log=print, temperature: float = 0.0,
     out = run / "variant-teacher-kd" / tag
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    logits_path = run / "kd-cache" / "teacher_logits.npy" if own else out / "teacher_logits.npy"
-    shared = run / "variant-teacher-kd" / teacher / "teacher_logits.npy"
-    if not logits_path.exists() and shared.exists():
-        logits_path = shared  # the same teacher's logits on the same views, computed by an earlier variant
+    # a teacher's logits on the run's views serve every KD setting: kept in the teacher's own folder
+    logits_path = run / "kd-cache" / "teacher_logits.npy" if own else run / "variant-teacher-kd" / teacher / "teacher_logits.npy"
     if not logits_path.exists():
+        logits_path.parent.mkdir(parents=True, exist_ok=True)
         model = load_model(folder / "model.pt").to(memory_format=torch.channels_last)
         torch.set_num_threads(threads or cfg.teacher_train.threads)
-        np.save(out / "teacher_logits.tmp.npy", teacher_logit_table(model, train, views, pcfg, log=log))
-        (out / "teacher_logits.tmp.npy").replace(logits_path)
+        tmp = logits_path.with_suffix(".tmp.npy")
+        np.save(tmp, teacher_logit_table(model, train, views, pcfg, log=log))
+        tmp.replace(logits_path)
     tlog = np.load(logits_path)
     ck = train_model("student", to_dict(cfg.student), train, val, pcfg, tc, out, cfg.augment, kd=kd, teacher_logits=tlog, views=views, log=log)
     wall = time.time() - t0
@@ -251,12 +251,13 @@ def run_seeds(run: Path, seeds, log=print, threads: int = 0) -> dict:
     for folder in sorted(out.glob("seed*"), key=lambda p: int(p.name[4:])):
         if all((folder / n / "metrics.json").exists() for n in ("student", "ablation")):
             per_seed[folder.name[4:]] = {n: json.loads((folder / n / "metrics.json").read_text()) for n in ("student", "ablation")}
+    mean_sd = lambda a: [float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0]
     summary = {}
     for split in ("val", "test"):
         for key in ("acer", "auc"):
             st = np.array([v["student"][split][key] for v in per_seed.values()])
             ab = np.array([v["ablation"][split][key] for v in per_seed.values()])
-            summary[f"{split}.{key}"] = {"student": [float(st.mean()), float(st.std(ddof=1)) if len(st) > 1 else 0.0], "ablation": [float(ab.mean()), float(ab.std(ddof=1)) if len(ab) > 1 else 0.0], "studentMinusAblation": [float((st - ab).mean()), float((st - ab).std(ddof=1)) if len(st) > 1 else 0.0]}
+            summary[f"{split}.{key}"] = {"student": mean_sd(st), "ablation": mean_sd(ab), "studentMinusAblation": mean_sd(st - ab)}
     result = {
         "term": "seeds",
         "seeds": [int(k) for k in per_seed],
