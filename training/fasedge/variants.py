@@ -14,8 +14,8 @@ data, seed, augmented views, cached teacher logits and number of epochs as the r
 stage, so the term is the only difference. ``teacher-size`` trains the run's teacher architecture at
 another input resolution and/or for another number of epochs (same crop, data and seed; frames
 cached at that size) and compares it with the run's teacher. ``teacher-kd`` distils the run's
-student once more from such a teacher (a ``teacher-size`` result at the run's input size): its
-logits on the same augmented views, then the same student config, seed, views and epochs as the
+student once more from such a teacher (a ``teacher-size`` result): its logits on the same
+augmented views (at the teacher's own input size, shifts scaled to its pixels), then the same student config, seed, views and epochs as the
 run's ``student`` stage, so the teacher is the only difference; it is compared with the run's
 distilled student and its ablation. ``--teacher run`` keeps the run's teacher (its kd-cache logits)
 and ``--temperature`` / ``--alpha`` change the distillation settings instead. ``seeds`` trains the
@@ -39,6 +39,7 @@ import torch
 from .config import from_dict, to_dict
 from .dataset import load_frames, view_table
 from .metrics import choose_threshold, evaluate
+from .preprocess import PreprocessConfig
 from .train import load_model, predict_logits, scores_from_logits, teacher_logit_table, train_model
 
 TERMS = ("fourier", "teacher-size", "teacher-kd", "seeds")
@@ -168,6 +169,24 @@ def run_teacher_size(run: Path, size: int, epochs: int, log=print, space_to_dept
     return result
 
 
+def teacher_setting(checkpoint: Path, frames, views: np.ndarray, pcfg, manifest: Path, cache: Path, workers: int, log=print):
+    """The frames, preprocessing and augmented training views as a teacher sees them: the student's
+    own when the teacher takes the same input; for a teacher at another input size (same crop), the
+    frames at its size and the same views with their shifts scaled to its pixels (rounded), so that
+    teacher and student see the same part of each frame."""
+    t_pcfg = PreprocessConfig.from_manifest(torch.load(checkpoint, map_location="cpu")["preprocess"])
+    if t_pcfg.to_manifest() == pcfg.to_manifest():
+        return frames, pcfg, views
+    if {**t_pcfg.to_manifest(), "size": list(pcfg.size)} != pcfg.to_manifest():
+        raise ValueError(f"{checkpoint} differs from the run's preprocessing in more than the input size")
+    t_frames = load_frames(manifest, t_pcfg, cache, workers=workers, log=log)
+    if not np.array_equal(t_frames.path, frames.path):
+        raise ValueError(f"{checkpoint}: the frames at its input size are not the student's")
+    t_views = views.copy()
+    t_views[:, :, 1:3] = np.round(views[:, :, 1:3] * t_pcfg.size[0] / pcfg.size[0])
+    return t_frames, t_pcfg, t_views
+
+
 def run_teacher_kd(run: Path, teacher: str, log=print, temperature: float = 0.0, alpha: float = -1.0, threads: int = 0) -> dict:
     """The run's student distilled from the ``teacher-size`` variant ``teacher`` (or from the run's
     own teacher, ``teacher="run"``), optionally with another KD temperature and/or alpha."""
@@ -177,9 +196,6 @@ def run_teacher_kd(run: Path, teacher: str, log=print, temperature: float = 0.0,
     folder = run / "teacher" if own else run / "variant-teacher-size" / teacher
     if not teacher or not (folder / "model.pt").exists():
         raise ValueError(f"teacher-kd needs --teacher run or --teacher NAME with {run}/variant-teacher-size/NAME/model.pt (a teacher-size result)")
-    size = cfg.preprocess.size[0]
-    if not own and not teacher.startswith(f"size{size}-"):
-        raise ValueError(f"{teacher} was trained at another input size; the run's student takes {size}x{size}")
     if own and kd == cfg.kd:
         raise ValueError("--teacher run with the run's own KD settings is the run's student itself: change --temperature or --alpha")
     ablation_done = json.loads((run / "ablation" / "done.json").read_text())
@@ -190,6 +206,7 @@ def run_teacher_kd(run: Path, teacher: str, log=print, temperature: float = 0.0,
     out = run / "variant-teacher-kd" / tag
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
+    t_frames, t_pcfg, t_views = teacher_setting(folder / "model.pt", frames, views, pcfg, Path(data["manifest"]), run / "cache", cfg.data.workers, log)
     # a teacher's logits on the run's views serve every KD setting: kept in the teacher's own folder
     logits_path = run / "kd-cache" / "teacher_logits.npy" if own else run / "variant-teacher-kd" / teacher / "teacher_logits.npy"
     if not logits_path.exists():
@@ -197,7 +214,7 @@ def run_teacher_kd(run: Path, teacher: str, log=print, temperature: float = 0.0,
         model = load_model(folder / "model.pt").to(memory_format=torch.channels_last)
         torch.set_num_threads(threads or cfg.teacher_train.threads)
         tmp = logits_path.with_suffix(".tmp.npy")
-        np.save(tmp, teacher_logit_table(model, train, views, pcfg, log=log))
+        np.save(tmp, teacher_logit_table(model, t_frames.select(t_frames.split == "train"), t_views, t_pcfg, log=log))
         tmp.replace(logits_path)
     tlog = np.load(logits_path)
     ck = train_model("student", to_dict(cfg.student), train, val, pcfg, tc, out, cfg.augment, kd=kd, teacher_logits=tlog, views=views, log=log)
@@ -210,8 +227,8 @@ def run_teacher_kd(run: Path, teacher: str, log=print, temperature: float = 0.0,
         "epochs": tc.epochs,
         "wallS": round(wall, 1),
         "data": data.get("dataset", {}).get("preset", data["manifest"]),
-        "note": "PyTorch fp32 on the run's cached frames; threshold chosen on val, applied to test; synthetic data",
-        "teacher " + teacher: split_metrics(load_model(folder / "model.pt"), frames, pcfg),
+        "note": "PyTorch fp32 on the run's cached frames (the teacher at its own input size); threshold chosen on val, applied to test; synthetic data",
+        "teacher " + teacher: split_metrics(load_model(folder / "model.pt"), t_frames, t_pcfg),
         "student<-run's teacher": split_metrics(load_model(student_done["checkpoint"]), frames, pcfg),
         "ablation (no teacher)": split_metrics(load_model(ablation_done["checkpoint"]), frames, pcfg),
         name: split_metrics(load_model(ck), frames, pcfg),
@@ -281,7 +298,7 @@ def main(argv=None) -> int:
     ap.add_argument("--size", type=int, default=0, help="teacher-size: input height and width in pixels")
     ap.add_argument("--epochs", type=int, default=0, help="teacher-size: epochs (default: the run's teacher's)")
     ap.add_argument("--space-to-depth", type=int, default=0, help="teacher-size: fold s x s pixel blocks into channels before the stem (e.g. --size 160 --space-to-depth 2)")
-    ap.add_argument("--teacher", default="", help="teacher-kd: a teacher-size result of the run (e.g. size80-epochs40), or 'run' for the run's own teacher")
+    ap.add_argument("--teacher", default="", help="teacher-kd: a teacher-size result of the run (e.g. size80-epochs40, size128-epochs20), or 'run' for the run's own teacher")
     ap.add_argument("--temperature", type=float, default=0.0, help="teacher-kd: KD temperature (default: the run's)")
     ap.add_argument("--alpha", type=float, default=-1.0, help="teacher-kd: weight of the hard-label term (default: the run's)")
     ap.add_argument("--seeds", default="", help="seeds: comma-separated training seeds other than the run's (e.g. 1,2)")

@@ -1,6 +1,7 @@
 """A tiny end-to-end run of the model factory: data -> teacher -> distilled student -> ablation ->
 peer -> int8 -> ONNX -> evaluation -> cross-instrument protocol -> manifest + golden fixture."""
 import json
+from collections import Counter
 
 import numpy as np
 import onnx
@@ -10,11 +11,13 @@ import torch
 from fasedge import manifest as man
 from fasedge.compare import compare
 from fasedge.config import CrossSpec, DataSpec, PipelineConfig
-from fasedge.dataset import AugmentConfig, read_rows
+from fasedge.dataset import AugmentConfig, load_frames, read_rows
+from fasedge.errors import analyse
 from fasedge.nets import MiniFASNetV2Config, StudentConfig, TeacherConfig
 from fasedge.pipeline import run
+from fasedge.preprocess import PreprocessConfig
 from fasedge.quantize import QuantConfig
-from fasedge.train import TrainConfig
+from fasedge.train import TrainConfig, load_model, predict_logits
 from fasedge.variants import run_variant
 
 
@@ -106,9 +109,7 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     assert ck["augment_config"]["shift"] == 2 * teacher["augment_config"]["shift"] == res["shift"]
     assert "teacher@160px-s2d2-1ep" in res and ck["state_dict"]["stem.0.0.weight"].shape[1] == 12
 
-    # the run's student distilled from another teacher of the run (a teacher-size result at the run's size)
-    with pytest.raises(ValueError, match="another input size"):
-        run_variant(runs / "e2e", "teacher-kd", 0.0, log=lambda s: None, teacher="size48-epochs1")
+    # the run's student distilled from another teacher of the run (a teacher-size result)
     run_variant(runs / "e2e", "teacher-size", 0.0, log=lambda s: None, size=80, epochs=2)
     res = run_variant(runs / "e2e", "teacher-kd", 0.0, log=lambda s: None, teacher="size80-epochs2")
     out = runs / "e2e" / "variant-teacher-kd" / "size80-epochs2"
@@ -124,6 +125,18 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     for name in ("teacher size80-epochs2", "student<-run's teacher", "ablation (no teacher)", "student<-teacher@size80-epochs2"):
         for split in ("val", "test"):
             assert 0.0 <= res[name][split]["acer"] <= 1.0
+
+    # a teacher at another input size: its logits on the same views, at its own size
+    res48 = run_variant(runs / "e2e", "teacher-kd", 0.0, log=lambda s: None, teacher="size48-epochs1")
+    size48 = json.loads((runs / "e2e" / "variant-teacher-size" / "size48-epochs1" / "compare.json").read_text())["teacher@48px-1ep"]
+    for split in ("val", "test"):
+        assert res48["teacher size48-epochs1"][split] == size48[split]
+    logits48 = np.load(runs / "e2e" / "variant-teacher-kd" / "size48-epochs1" / "teacher_logits.npy")
+    assert logits48.shape == own.shape
+    teacher48 = load_model(runs / "e2e" / "variant-teacher-size" / "size48-epochs1" / "model.pt")
+    pcfg48 = PreprocessConfig.from_manifest(torch.load(runs / "e2e" / "variant-teacher-size" / "size48-epochs1" / "model.pt", map_location="cpu")["preprocess"])
+    frames48 = load_frames(tiny_dataset, pcfg48, runs / "e2e" / "cache", workers=1, log=lambda s: None)
+    np.testing.assert_allclose(logits48[0], predict_logits(teacher48, frames48.select(frames48.split == "train").pixels, pcfg48), rtol=1e-5, atol=1e-5)
 
     # the run's own teacher with other distillation settings (the run's own settings would be its student)
     with pytest.raises(ValueError, match="the run's student itself"):
@@ -156,3 +169,32 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     for r in compare(runs / "e2e"):
         assert r["difference"] == pytest.approx(manifest[r["a"]]["metrics"]["test"]["acer"] - manifest[r["b"]]["metrics"]["test"]["acer"])
         assert r["low"] <= r["high"] and r["groups"] == len({row["subject"] for row in read_rows(tiny_dataset) if row["split"] == "test"})
+
+    # where the run's models fail, alone and together (models at 48, 80 and 160 px among them)
+    r = analyse(runs / "e2e", variants=True, workers=1, log=lambda s: None)
+    assert json.loads((runs / "e2e" / "errors.json").read_text()) == r
+    assert set(r["models"]) == {"teacher", "student", "ablation", "teacher-size48-epochs1", "teacher-size160-s2d2-epochs1", "teacher-size80-epochs2",
+                                "student<-size80-epochs2", "student<-size48-epochs1", "student<-run-T2-a0.5", "student-seed7", "ablation-seed7", "student+fourier"}
+    kd = json.loads((runs / "e2e" / "variant-teacher-kd" / "size80-epochs2" / "compare.json").read_text())
+    for split in ("val", "test"):
+        assert r["perModel"]["ablation"][split]["acer"] == pytest.approx(kd["ablation (no teacher)"][split]["acer"])
+        assert r["perModel"]["student<-size80-epochs2"][split]["auc"] == pytest.approx(kd["student<-teacher@size80-epochs2"][split]["auc"])
+    rows = [row for row in read_rows(tiny_dataset) if row["split"] == "test"]
+    per_species = Counter(row["species"] for row in rows if row["label"] != "bonafide")
+    n_bona = sum(row["label"] == "bonafide" for row in rows)
+    n = len(r["models"])
+    attack, bona = np.array(r["wrongBy"]["attack"]), np.array(r["wrongBy"]["bonafide"])
+    assert len(attack) == len(bona) == n + 1 and attack.sum() == sum(per_species.values()) and bona.sum() == n_bona
+    # the histogram counts every model's own errors once: sum_k k * frames(k) = sum over models of their errors
+    wrong_attacks = sum(round(sum(m["test"]["apcerPerSpecies"][sp] * c for sp, c in per_species.items())) for m in r["perModel"].values())
+    wrong_bona = sum(round(m["test"]["bpcer"] * n_bona) for m in r["perModel"].values())
+    assert (np.arange(n + 1) * attack).sum() == wrong_attacks and (np.arange(n + 1) * bona).sum() == wrong_bona
+    # the oracle only errs where every model does: no model's test ACER is below it
+    assert r["oracle"]["acer"] <= min(m["test"]["acer"] for m in r["perModel"].values())
+    assert r["oracle"]["bpcer"] == pytest.approx(bona[n] / n_bona)
+    assert r["attacksMissedByAll"]["frames"] == attack[n] and r["bonafideRefusedByAll"]["frames"] == bona[n]
+    assert r["attacksMissedByMost"]["frames"] == attack[n // 2 + 1:].sum()
+    everything = r["testAttacks"]
+    assert everything["frames"] == sum(per_species.values()) and everything["species"] == dict(per_species)
+    assert sum(everything["intensity"].values()) == everything["frames"] and 0 < everything["closeup"] < everything["frames"]
+    assert "closeup" not in r["bonafideRefusedByMost"]  # attack attributes only
