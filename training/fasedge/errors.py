@@ -3,6 +3,7 @@
     sh training/py -m fasedge.errors --run runs/default
     sh training/py -m fasedge.errors --run runs/default --variants      # with every variant model of the run
     sh training/py -m fasedge.errors --run runs/default --add a.pt,b.pt  # with other checkpoints
+    sh training/py -m fasedge.errors --run runs/default --variants --pick ablation,ablation-seed1  # only these
 
 Every model (the run's teacher, distilled student and ablation checkpoints, optionally the run's
 variant models and other checkpoints) scores val and test in PyTorch fp32, each at its own input
@@ -108,13 +109,19 @@ def breakdown(mask: np.ndarray, test: dict, attack_attributes: bool = True) -> d
     return out
 
 
-def analyse(run: Path, extra: dict | None = None, variants: bool = False, workers: int = 2, log=print) -> dict:
+def analyse(run: Path, extra: dict | None = None, variants: bool = False, workers: int = 2, log=print, pick=()) -> dict:
     """Per-model, ensemble and oracle metrics of the run's models (plus ``extra`` {name: checkpoint}
-    and, with ``variants``, the run's variant models) and a breakdown of the test frames they miss."""
+    and, with ``variants``, the run's variant models; only those named in ``pick`` when given) and a
+    breakdown of the test frames they miss."""
     models = run_models(run)
     if variants:
         models.update(variant_models(run))
     models.update(extra or {})
+    if pick:
+        unknown = [name for name in pick if name not in models]
+        if unknown:
+            raise ValueError(f"unknown models {unknown} (known: {', '.join(models)})")
+        models = {name: models[name] for name in pick}
     if not models:
         raise ValueError(f"{run} has no trained models (teacher, student or ablation stage)")
     manifest = Path(json.loads((run / "data" / "done.json").read_text())["manifest"])
@@ -202,10 +209,12 @@ def main(argv=None) -> int:
     ap.add_argument("--run", default="runs/default", help="a pipeline run (its data, cache and training stages)")
     ap.add_argument("--variants", action="store_true", help="also every finished fasedge.variants model of the run")
     ap.add_argument("--add", default="", help="comma-separated checkpoints (model.pt) of other models trained on the run's data")
+    ap.add_argument("--pick", default="", help="comma-separated names: only these of the models above (e.g. ablation,ablation-seed1)")
     ap.add_argument("--workers", type=int, default=2, help="processes that preprocess frames when a model's input size is not cached yet")
     args = ap.parse_args(argv)
     extra = {p.strip(): Path(p.strip()) for p in args.add.split(",") if p.strip()}
-    print(report(analyse(Path(args.run), extra, args.variants, args.workers)))
+    pick = tuple(p.strip() for p in args.pick.split(",") if p.strip())
+    print(report(analyse(Path(args.run), extra, args.variants, args.workers, pick=pick)))
     return 0
 
 

@@ -198,3 +198,12 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     assert everything["frames"] == sum(per_species.values()) and everything["species"] == dict(per_species)
     assert sum(everything["intensity"].values()) == everything["frames"] and 0 < everything["closeup"] < everything["frames"]
     assert "closeup" not in r["bonafideRefusedByMost"]  # attack attributes only
+    # one model alone: its ensemble ranks the frames as it does, its oracle makes its own errors
+    # (ensemble thresholds are midpoints in margin space, so only the ranking is compared)
+    one = analyse(runs / "e2e", variants=True, workers=1, log=lambda s: None, pick=("teacher-size48-epochs1",))
+    assert list(one["models"]) == ["teacher-size48-epochs1"]
+    for split in ("val", "test"):
+        assert one["ensemble"][split]["auc"] == pytest.approx(r["perModel"]["teacher-size48-epochs1"][split]["auc"])
+    assert one["oracle"]["acer"] == pytest.approx(r["perModel"]["teacher-size48-epochs1"]["test"]["acer"])
+    with pytest.raises(ValueError, match="unknown models"):
+        analyse(runs / "e2e", log=lambda s: None, pick=("teacher-size48-epochs1",))
