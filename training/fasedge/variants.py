@@ -15,9 +15,9 @@ stage, so the term is the only difference. ``teacher-size`` trains the run's tea
 another input resolution and/or for another number of epochs (same crop, data and seed; frames
 cached at that size) and compares it with the run's teacher. ``teacher-kd`` distils the run's
 student once more from such a teacher (a ``teacher-size`` result): its logits on the same
-augmented views (at the teacher's own input size, shifts scaled to its pixels), then the same student config, seed, views and epochs as the
-run's ``student`` stage, so the teacher is the only difference; it is compared with the run's
-distilled student and its ablation. ``--teacher run`` keeps the run's teacher (its kd-cache logits)
+augmented views (at the teacher's own input size, shifts scaled to its pixels), then the same
+student config, seed, views and epochs as the run's ``student`` stage, so the teacher is the only
+difference; it is compared with the run's distilled student and its ablation. ``--teacher run`` keeps the run's teacher (its kd-cache logits)
 and ``--temperature`` / ``--alpha`` change the distillation settings instead. ``seeds`` trains the
 run's distilled student and ablation again with other seeds, to read their difference against
 the spread from seed to seed. Output in
