@@ -24,7 +24,6 @@ Output in ``<run>/errors.json``; nothing here ships.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from collections import Counter
 from pathlib import Path
@@ -32,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .dataset import load_frames
+from .dataset import load_frames, read_rows
 from .metrics import choose_threshold, evaluate, rates
 from .preprocess import PreprocessConfig
 from .train import load_model, predict_logits, scores_from_logits
@@ -77,7 +76,7 @@ def score_model(checkpoint: Path, manifest: Path, cache: Path, workers: int, log
     if key not in held:
         frames = load_frames(manifest, pcfg, cache, workers=workers, log=log)
         held[key] = {split: frames.select(frames.split == split) for split in ("val", "test")}
-    model = load_model(checkpoint)
+    model = load_model(ck)
     out = {}
     for split in ("val", "test"):
         f = held[key][split]
@@ -125,9 +124,9 @@ def analyse(run: Path, extra: dict | None = None, variants: bool = False, worker
     if not models:
         raise ValueError(f"{run} has no trained models (teacher, student or ablation stage)")
     manifest = Path(json.loads((run / "data" / "done.json").read_text())["manifest"])
-    rows = {r["path"]: r for r in csv.DictReader(open(manifest, newline=""))}
+    rows = {r["path"]: r for r in read_rows(manifest)}
     attributes_csv = manifest.parent / "attributes.csv"
-    attrs = {r["path"]: r for r in csv.DictReader(open(attributes_csv, newline=""))} if attributes_csv.exists() else None
+    attrs = {r["path"]: r for r in read_rows(attributes_csv)} if attributes_csv.exists() else None
 
     scores, meta, held = {}, {}, {}
     for name, ck in models.items():

@@ -266,9 +266,10 @@ def train_model(
     return final
 
 
-def load_model(path: Path | str) -> nn.Module:
-    """Rebuilds a network from a checkpoint written by ``train_model`` (eval mode, CPU)."""
-    ck = torch.load(path, map_location="cpu")
+def load_model(path: Path | str | dict) -> nn.Module:
+    """Rebuilds a network from a checkpoint written by ``train_model`` (its path, or the checkpoint
+    already loaded; eval mode, CPU)."""
+    ck = path if isinstance(path, dict) else torch.load(path, map_location="cpu")
     model = nets.build(ck["arch"], ck["config"])
     model.load_state_dict(ck["state_dict"])
     return model.eval()
