@@ -75,6 +75,19 @@ def eer(scores: np.ndarray, bonafide: np.ndarray) -> float:
     return best[1]
 
 
+def eer_threshold(scores: np.ndarray, bonafide: np.ndarray) -> float:
+    """Threshold at the equal-error point (attack acceptance, species pooled, closest to bona fide
+    rejection), the development-set rule of the OULU-NPU protocols; among ties the middle."""
+    cands = np.sort(_candidates(scores))
+    att = np.sort(scores[~bonafide])
+    bona = np.sort(scores[bonafide])
+    far = 1.0 - np.searchsorted(att, cands, side="left") / max(1, len(att))  # share of attacks >= t
+    frr = np.searchsorted(bona, cands, side="left") / max(1, len(bona))  # share of bona fide < t
+    gap = np.abs(far - frr)
+    best = np.flatnonzero(gap <= gap.min() + 1e-12)
+    return float((cands[best[0]] + cands[best[-1]]) / 2.0)
+
+
 def bpcer_at_apcer(scores: np.ndarray, bonafide: np.ndarray, species: np.ndarray, apcer_target: float) -> float:
     """Lowest BPCER whose threshold keeps APCER (max over species) <= apcer_target."""
     best = 1.0

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from fasedge.metrics import choose_threshold, eer, evaluate, paired_bootstrap_acer, rates, roc_auc
+from fasedge.metrics import choose_threshold, eer, eer_threshold, evaluate, paired_bootstrap_acer, rates, roc_auc
 
 
 def test_apcer_is_max_over_species_and_acer_the_mean():
@@ -29,6 +29,16 @@ def test_threshold_is_middle_of_the_widest_run_of_optimal_candidates():
     # candidates 0 .1 .15 .2 .45 .7 .8 .9 1+: ACER 0 at .45 and .7 (the run), middle .575
     assert choose_threshold(scores, bona, sp) == pytest.approx(0.575)
     assert eer(scores, bona) == 0.0
+
+
+def test_eer_threshold_is_middle_of_the_equal_error_candidates():
+    bona = np.array([1, 1, 1, 1, 0, 0, 0, 0], bool)
+    scores = np.array([0.9, 0.6, 0.3, 0.8, 0.1, 0.4, 0.7, 0.2])
+    # attacks accepted / bona fide refused: 2/4 vs 1/4 at .4, 1/4 vs 1/4 at .5 and .6, 1/4 vs 2/4 at .65
+    assert eer_threshold(scores, bona) == pytest.approx(0.55)
+    assert eer(scores, bona) == pytest.approx(0.25)
+    # separable scores: the candidates .45 and .7 both give 0 and 0; the middle, as choose_threshold
+    assert eer_threshold(np.array([0.9, 0.7, 0.2, 0.1]), np.array([1, 1, 0, 0], bool)) == pytest.approx(0.575)
 
 
 def test_evaluate_reports_every_figure():
