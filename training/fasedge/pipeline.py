@@ -220,7 +220,7 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
         def st_teacher(d):
             ck = train_model("teacher", to_dict(cfg.teacher), train, val, pcfg, scaled(cfg.teacher_train, scale), d, cfg.augment, log=R.log)
             c = torch.load(ck, map_location="cpu")
-            return {"checkpoint": str(ck), "epochs": c["epochs"], "bestEpoch": c["best_epoch"], "history": c["history"]}
+            return {"checkpoint": str(ck), "epochs": c["epochs"], "bestEpoch": c.get("kept_epoch", c["best_epoch"]), "history": c["history"]}
 
         t_info = R.stage(P("teacher"), st_teacher)
         views = view_table(len(train), cfg.augment, cfg.student_train.seed + 17)
@@ -238,7 +238,7 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
         def st_student(d):
             ck = train_model("student", to_dict(cfg.student), train, val, pcfg, scaled(cfg.student_train, scale), d, cfg.augment, kd=cfg.kd, teacher_logits=tlog, views=views, log=R.log)
             c = torch.load(ck, map_location="cpu")
-            return {"checkpoint": str(ck), "epochs": c["epochs"], "bestEpoch": c["best_epoch"], "history": c["history"]}
+            return {"checkpoint": str(ck), "epochs": c["epochs"], "bestEpoch": c.get("kept_epoch", c["best_epoch"]), "history": c["history"]}
 
         def st_ablation(d):
             # same number of epochs as the distilled student (step schedule, no wall-time budget),
@@ -246,7 +246,7 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
             tc = dataclasses.replace(cfg.student_train, epochs=int(s_info["epochs"]), max_wall_s=0.0)
             ck = train_model("student", to_dict(cfg.student), train, val, pcfg, tc, d, cfg.augment, kd=None, views=views, log=R.log)
             c = torch.load(ck, map_location="cpu")
-            return {"checkpoint": str(ck), "epochs": c["epochs"], "bestEpoch": c["best_epoch"], "history": c["history"]}
+            return {"checkpoint": str(ck), "epochs": c["epochs"], "bestEpoch": c.get("kept_epoch", c["best_epoch"]), "history": c["history"]}
 
         s_info = R.stage(P("student"), st_student)
         a_info = R.stage(P("ablation"), st_ablation)
@@ -258,7 +258,7 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
             def st_peer(d):
                 ck = train_model("minifasnetv2", to_dict(cfg.peer_net), train, val, pcfg, scaled(cfg.peer_train, scale), d, cfg.augment, views=views, log=R.log)
                 c = torch.load(ck, map_location="cpu")
-                return {"checkpoint": str(ck), "epochs": c["epochs"], "bestEpoch": c["best_epoch"], "history": c["history"]}
+                return {"checkpoint": str(ck), "epochs": c["epochs"], "bestEpoch": c.get("kept_epoch", c["best_epoch"]), "history": c["history"]}
 
             out["peer-minifasnetv2-fp32"] = {"stage": R.stage(P("peer"), st_peer), "role": "peer", "arch": "minifasnetv2"}
 
@@ -451,7 +451,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fasedge.pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke-test sizes on the tiny preset (models marked quick)")
     ap.add_argument("--data", default="", help="manifest.csv of an existing dataset (default: generate the synthetic preset)")
-    ap.add_argument("--preset", default=None, help="synthetic preset when generating (tiny | small | default | large; default: large)")
+    ap.add_argument("--preset", default=None, help="synthetic preset when generating (tiny | small | default | large | xlarge; default: large)")
     ap.add_argument("--data-out", default=None, help="folder of the generated synthetic dataset")
     ap.add_argument("--name", default=None, help="run name (outputs in RUNS/NAME)")
     ap.add_argument("--runs", default="runs", help="folder of run outputs")
@@ -463,6 +463,7 @@ def main(argv=None) -> int:
     ap.add_argument("--student-epochs", type=int, default=None)
     ap.add_argument("--peer-epochs", type=int, default=None)
     ap.add_argument("--threads", type=int, default=None, help="torch threads per process")
+    ap.add_argument("--keep", default=None, choices=("best-val", "last"), help="weights every training stage keeps: the epoch of lowest val ACER (default) or the end of the schedule")
     ap.add_argument("--config", default=None, help="JSON file with a PipelineConfig (e.g. runs/NAME/config.json)")
     args = ap.parse_args(argv)
     if args.config:
@@ -491,6 +492,9 @@ def main(argv=None) -> int:
     if args.threads:
         for attr in ("teacher_train", "student_train", "peer_train"):
             setattr(cfg, attr, dataclasses.replace(getattr(cfg, attr), threads=args.threads))
+    if args.keep:
+        for attr in ("teacher_train", "student_train", "peer_train"):
+            setattr(cfg, attr, dataclasses.replace(getattr(cfg, attr), keep=args.keep))
     run(cfg, Path(args.models), Path(args.runs))
     return 0
 

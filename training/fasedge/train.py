@@ -40,6 +40,7 @@ class TrainConfig:
     max_train: int = 0  # use at most this many training frames (0 = all; sampled with `seed`)
     eval_batch: int = 256  # batch size of validation / scoring passes
     val_frames: int = 0  # per-epoch validation on at most this many val frames (fixed sample; 0 = all)
+    keep: str = "best-val"  # weights model.pt keeps: "best-val" (epoch of lowest val ACER, then NLL) or "last" (end of the schedule)
     max_wall_s: float = 0.0  # if > 0: the learning-rate schedule runs on max(step, wall-time) progress and training stops when this many seconds are spent (or after `epochs`); epochs and steps run are recorded
 
 
@@ -126,6 +127,8 @@ def train_model(
     With ``teacher_logits`` ([views, N, 2], for the fixed augmentation ``views`` table) the loss is
     the distillation loss of ``kd``; otherwise plain cross-entropy. Resumes from ``out_dir/last.pt``.
     """
+    if tcfg.keep not in ("best-val", "last"):
+        raise ValueError(f"TrainConfig.keep is 'best-val' or 'last', not {tcfg.keep!r}")
     distributed = init_distributed()
     world, rank = dist_info()
     torch.set_num_threads(tcfg.threads)
@@ -240,7 +243,7 @@ def train_model(
     elapsed += time.time() - t_resume
 
     if rank == 0:
-        state = torch.load(out_dir / "best.pt", map_location="cpu")
+        state = torch.load(out_dir / "best.pt", map_location="cpu") if tcfg.keep == "best-val" else model.state_dict()
         ckpt = {
             "arch": arch,
             "config": asdict(nets.ARCHS[arch][1](**net_config)),
@@ -253,6 +256,7 @@ def train_model(
             "epochs": epochs_run,
             "steps": step,
             "best_epoch": best["epoch"],
+            "kept_epoch": best["epoch"] if tcfg.keep == "best-val" else epochs_run,
             "history": history,
             "wall_time_s": round(elapsed, 1),
             "world_size": world,
