@@ -14,6 +14,8 @@ preprocessing, with its threshold chosen on val by the pipeline's rule. Then:
 - ``oracle``: a test frame counts as an error only when every model gets it wrong at its own
   threshold: no choice or combination of these models' decisions does better on these frames, so it
   is a floor for what they can be combined into;
+- ``thresholdRules``: each model's test ACER at the pipeline's threshold (lowest val ACER), at the
+  val equal-error point, and at the best threshold for test itself (a bound no rule reaches);
 - ``wrongBy``: for test attacks and bona fide frames, how many frames are wrong for exactly k of
   the models, and the frames wrong for all / for most of them broken down by species, instrument
   and, when the dataset has an ``attributes.csv`` (the synthetic generator writes one), close-up
@@ -32,7 +34,7 @@ import numpy as np
 import torch
 
 from .dataset import load_frames, read_rows
-from .metrics import choose_threshold, evaluate, rates
+from .metrics import choose_threshold, eer_threshold, evaluate, rates
 from .preprocess import PreprocessConfig
 from .train import load_model, predict_logits, scores_from_logits
 
@@ -62,6 +64,8 @@ def variant_models(run: Path) -> dict:
     ck = run / "variant-fourier" / "model.pt"
     if ck.exists():
         out["student+fourier"] = ck
+    for ck in sorted((run / "variant-identities").glob("*/model.pt")):
+        out[f"identities-{ck.parent.name}"] = ck
     return out
 
 
@@ -160,6 +164,16 @@ def analyse(run: Path, extra: dict | None = None, variants: bool = False, worker
     k = wrong.sum(axis=0)
     n = len(models)
     sigmoid = lambda x: 0.5 * (1.0 + np.tanh(0.5 * x))  # no overflow for large margins
+    # the threshold rule: the pipeline's (lowest val ACER) against the val equal-error point, and
+    # the best any threshold could do on test (a bound, not a rule)
+    rules = {}
+    for name, m in scores.items():
+        at = lambda thr: rates(m["test"], test["bona"], test["species"], thr)["acer"]
+        rules[name] = {
+            "valMinAcer": per_model[name]["test"]["acer"],
+            "valEer": at(eer_threshold(m["val"], meta["val"]["bona"])),
+            "testOptimum": min(at(t) for t in np.unique(m["test"])),
+        }
     ensemble = summarise(*(sigmoid(np.mean([m[f"{split}Margin"] for m in scores.values()], axis=0)) for split in ("val", "test")), meta["val"], test)
     # oracle: an attack gets through only if every model accepts it, a bona fide frame is refused
     # only if every model refuses it
@@ -174,6 +188,9 @@ def analyse(run: Path, extra: dict | None = None, variants: bool = False, worker
         "perModel": per_model,
         "ensemble": ensemble,
         "oracle": {key: oracle[key] for key in ("acer", "apcer", "bpcer", "apcerPerSpecies")},
+        "thresholdRules": {"perModel": rules, "mean": {k: float(np.mean([r[k] for r in rules.values()])) for k in ("valMinAcer", "valEer", "testOptimum")},
+                           "valEerBetter": int(sum(r["valEer"] < r["valMinAcer"] for r in rules.values())),
+                           "valEerWorse": int(sum(r["valEer"] > r["valMinAcer"] for r in rules.values()))},
         "wrongBy": {
             "attack": np.bincount(k[~test["bona"]], minlength=n + 1).tolist(),
             "bonafide": np.bincount(k[test["bona"]], minlength=n + 1).tolist(),
@@ -196,6 +213,9 @@ def report(r: dict) -> str:
     lines.append(row("ensemble (mean margin)", r["ensemble"]))
     o = r["oracle"]
     lines.append(f"  oracle (wrong only where all {len(r['models'])} are wrong): test ACER {100 * o['acer']:.2f} % (APCER {100 * o['apcer']:.2f} %, BPCER {100 * o['bpcer']:.2f} %)")
+    t = r["thresholdRules"]
+    lines.append(f"  test ACER by threshold rule, mean over models: lowest val ACER {100 * t['mean']['valMinAcer']:.2f} %, val EER {100 * t['mean']['valEer']:.2f} % "
+                 f"(lower for {t['valEerBetter']}, higher for {t['valEerWorse']} of {len(r['models'])}); best test threshold {100 * t['mean']['testOptimum']:.2f} %")
     lines.append(f"  test attacks wrong for k = 0..{len(r['models'])} models: {r['wrongBy']['attack']}")
     lines.append(f"  test bona fide wrong for k = 0..{len(r['models'])} models: {r['wrongBy']['bonafide']}")
     for key in ("testAttacks", "attacksMissedByAll", "attacksMissedByMost", "bonafideRefusedByAll", "bonafideRefusedByMost"):

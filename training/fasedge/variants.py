@@ -8,6 +8,8 @@
     sh training/py -m fasedge.variants teacher-kd --run runs/default --teacher size80-epochs40
     sh training/py -m fasedge.variants teacher-kd --run runs/default --teacher run --temperature 2 --alpha 0.5
     sh training/py -m fasedge.variants seeds --run runs/default --seeds 1,2
+    sh training/py -m fasedge.variants identities --run runs/default --data-seed 99 --model ablation
+    sh training/py -m fasedge.variants identities --run runs/default --data-seed 99 --model teacher
 
 ``fourier`` trains the run's student once more with the Fourier auxiliary head switched on: same
 data, seed, augmented views, cached teacher logits and number of epochs as the run's ``student``
@@ -20,7 +22,12 @@ student config, seed, views and epochs as the run's ``student`` stage, so the te
 difference; it is compared with the run's distilled student and its ablation. ``--teacher run`` keeps the run's teacher (its kd-cache logits)
 and ``--temperature`` / ``--alpha`` change the distillation settings instead. ``seeds`` trains the
 run's distilled student and ablation again with other seeds, to read their difference against
-the spread from seed to seed. Output in
+the spread from seed to seed. ``identities`` generates a training split of new synthetic identities
+(the run's generator settings with another dataset seed; as many identities as the run's own unless
+``--subjects``), appends it to the run's training frames (validation and test stay the run's) and
+trains the run's ablation student or teacher on both, by default for as many training steps as the
+run's own model (epochs scaled by the ratio of training frames), so more identities at the same
+compute is the only difference. Output in
 ``<run>/variant-<term>/`` (resumable like the pipeline's stages); ``compare.json`` there holds both
 models' metrics (PyTorch fp32; threshold chosen on val by the pipeline's rule, applied to test; the
 per-epoch validation history of each). Nothing here ships: the pipeline's manifest is not touched.
@@ -28,8 +35,10 @@ per-epoch validation history of each). Nothing here ships: the pipeline's manife
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import json
+import os
 import time
 from pathlib import Path
 
@@ -37,12 +46,12 @@ import numpy as np
 import torch
 
 from .config import from_dict, to_dict
-from .dataset import load_frames, view_table
+from .dataset import COLUMNS, load_frames, read_rows, view_table
 from .metrics import choose_threshold, evaluate
 from .preprocess import PreprocessConfig
 from .train import load_model, predict_logits, scores_from_logits, teacher_logit_table, train_model
 
-TERMS = ("fourier", "teacher-size", "teacher-kd", "seeds")
+TERMS = ("fourier", "teacher-size", "teacher-kd", "seeds", "identities")
 
 
 def split_metrics(model: torch.nn.Module, frames, pcfg) -> dict:
@@ -80,7 +89,7 @@ def student_setting(run: Path, cfg, log=print):
     return data, student_done, frames, train, val, views
 
 
-def run_variant(run: Path, term: str, weight: float, log=print, size: int = 0, epochs: int = 0, teacher: str = "", temperature: float = 0.0, alpha: float = -1.0, threads: int = 0, space_to_depth: int = 0, seeds: tuple = ()) -> dict:
+def run_variant(run: Path, term: str, weight: float, log=print, size: int = 0, epochs: int = 0, teacher: str = "", temperature: float = 0.0, alpha: float = -1.0, threads: int = 0, space_to_depth: int = 0, seeds: tuple = (), data_seed: int = -1, subjects: int = 0, model: str = "ablation") -> dict:
     if term not in TERMS:
         raise ValueError(f"unknown term {term!r} (known: {', '.join(TERMS)})")
     if term == "teacher-size":
@@ -89,6 +98,8 @@ def run_variant(run: Path, term: str, weight: float, log=print, size: int = 0, e
         return run_teacher_kd(run, teacher, log, temperature=temperature, alpha=alpha, threads=threads)
     if term == "seeds":
         return run_seeds(run, seeds, log, threads=threads)
+    if term == "identities":
+        return run_identities(run, data_seed, model, log, subjects=subjects, epochs=epochs, threads=threads)
     cfg = load_run_config(run, log)
     pcfg = cfg.preprocess
     data, student_done, frames, train, val, views = student_setting(run, cfg, log)
@@ -290,21 +301,123 @@ def run_seeds(run: Path, seeds, log=print, threads: int = 0) -> dict:
     return result
 
 
+def extra_identities(run: Path, data: dict, data_seed: int, subjects: int, log=print) -> Path:
+    """Generates (or reuses) a training split of ``subjects`` new identities with the run's synthetic
+    generator settings and dataset seed ``data_seed``, and writes a manifest with the run's rows
+    followed by the new training rows (paths relative to the manifest, subjects prefixed with the
+    seed): the run's validation and test frames are unchanged."""
+    from .data import generate_dataset
+
+    meta = data.get("dataset", {})
+    if meta.get("generator") != "fasedge.data" or "config" not in meta:
+        raise ValueError("identities needs a run on data of the synthetic generator (fasedge.data)")
+    if data_seed < 0:
+        raise ValueError("identities needs --data-seed (a dataset seed other than the run's)")
+    if data_seed == int(meta["seed"]):
+        raise ValueError(f"dataset seed {data_seed} is the run's own: its identities are the run's")
+    gen_cfg = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()}
+    subjects = subjects or int(gen_cfg["subjects_train"])
+    folder = run / "variant-identities"
+    out = folder / f"data-seed{data_seed}-{subjects}"
+    extra_meta = out / "dataset.json"
+    want = {**gen_cfg, "subjects_train": subjects, "subjects_val": 0, "subjects_test": 0}
+    have = json.loads(extra_meta.read_text()) if extra_meta.exists() else {}
+    if have.get("seed") != data_seed or {k: tuple(v) if isinstance(v, list) else v for k, v in have.get("config", {}).items()} != want:
+        from .data.dataset import DataConfig
+
+        log(f"[variant] generating {subjects} training identities, dataset seed {data_seed} -> {out}")
+        generate_dataset(out, seed=data_seed, config=DataConfig(**want), workers=2)
+        have = json.loads(extra_meta.read_text())
+    if have.get("code_sha256") != meta.get("code_sha256"):
+        log(f"[variant] note: {out} and the run's data come from different versions of the generator's code")
+    manifest = folder / f"manifest-seed{data_seed}-{subjects}.csv"
+    run_csv = Path(data["manifest"])
+    rows = [dict(r, path=os.path.relpath(run_csv.parent / r["path"], folder)) for r in read_rows(run_csv)]
+    for r in read_rows(out / "manifest.csv"):
+        rows.append(dict(r, path=os.path.relpath(out / r["path"], folder), subject=f"s{data_seed}-{r['subject']}"))
+    tmp = manifest.with_suffix(".tmp")
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=COLUMNS)
+        w.writeheader()
+        w.writerows({k: r[k] for k in COLUMNS} for r in rows)
+    tmp.replace(manifest)
+    return manifest
+
+
+def run_identities(run: Path, data_seed: int, model: str, log=print, subjects: int = 0, epochs: int = 0, threads: int = 0) -> dict:
+    """The run's ablation student (``model="ablation"``) or teacher trained on the run's training
+    frames plus a training split of new identities (:func:`extra_identities`), against the run's
+    own model; ``epochs`` defaults to the run's model's epochs times the ratio of training frames
+    (same number of steps, at least one epoch)."""
+    if model not in ("ablation", "teacher"):
+        raise ValueError(f"identities trains --model ablation or teacher, not {model!r}")
+    cfg = load_run_config(run, log)
+    pcfg = cfg.preprocess
+    data = json.loads((run / "data" / "done.json").read_text())
+    base_done = json.loads((run / model / "done.json").read_text())
+    manifest = extra_identities(run, data, data_seed, subjects, log)
+    base_frames = load_frames(Path(data["manifest"]), pcfg, run / "cache", workers=cfg.data.workers, log=log)
+    frames = load_frames(manifest, pcfg, run / "cache", workers=cfg.data.workers, log=log)
+    train = frames.select(frames.split == "train")
+    val = frames.select(frames.split == "val")
+    n_base = int((base_frames.split == "train").sum())
+    base_epochs = int(base_done["epochs"])
+    epochs = epochs or max(1, int(round(base_epochs * n_base / len(train))))
+    arch, net, train_cfg = ("student", cfg.student, cfg.student_train) if model == "ablation" else ("teacher", cfg.teacher, cfg.teacher_train)
+    tc = dataclasses.replace(train_cfg, epochs=epochs, max_wall_s=0.0, threads=threads or train_cfg.threads)
+    views = view_table(len(train), cfg.augment, cfg.student_train.seed + 17) if model == "ablation" else None
+    n_subjects = len(set(train.subject.tolist()))
+    out = run / "variant-identities" / f"{model}-seed{data_seed}-{n_subjects}ids-epochs{epochs}"
+    t0 = time.time()
+    ck = train_model(arch, to_dict(net), train, val, pcfg, tc, out, cfg.augment, views=views, log=log)
+    wall = time.time() - t0
+    history = lambda c: [{k: h[k] for k in ("epoch", "valAcer", "valAuc", "valNll", "imgPerS") if k in h} for h in c["history"]]
+    kept = lambda c: int(c.get("kept_epoch", c["best_epoch"]))
+    base_ck, new_ck = torch.load(base_done["checkpoint"], map_location="cpu"), torch.load(ck, map_location="cpu")
+    base_name = f"{model} ({len(set(base_frames.subject[base_frames.split == 'train'].tolist()))} identities, {base_epochs} epochs)"
+    new_name = f"{model} ({n_subjects} identities, {epochs} epochs)"
+    result = {
+        "term": "identities",
+        "model": model,
+        "dataSeed": data_seed,
+        "trainFrames": {"run": n_base, "variant": len(train)},
+        "steps": {"run": base_epochs * n_base, "variant": epochs * len(train)},
+        "trainWallS": round(wall, 1),
+        "data": data.get("dataset", {}).get("preset", data["manifest"]),
+        "note": "PyTorch fp32 on the run's val and test frames; threshold chosen on val, applied to test; synthetic data",
+        base_name: {"keptEpoch": kept(base_ck), **split_metrics(load_model(base_ck), base_frames, pcfg), "history": history(base_ck)},
+        new_name: {"keptEpoch": kept(new_ck), **split_metrics(load_model(new_ck), base_frames, pcfg), "history": history(new_ck)},
+    }
+    # the weights at the end of each schedule as well, where the checkpoint kept another epoch
+    for name, c, path in ((base_name, base_ck, Path(base_done["checkpoint"])), (new_name, new_ck, Path(ck))):
+        last = torch.load(path.parent / "last.pt", map_location="cpu")
+        if last["epoch"] != kept(c):
+            result[f"{name}, epoch {last['epoch']}"] = {"keptEpoch": int(last["epoch"]), **split_metrics(load_model(dict(c, state_dict=last["state_dict"])), base_frames, pcfg)}
+    (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
+    for name in [k for k in result if k.startswith(model + " (")]:
+        m = result[name]
+        log(f"[variant] {name:34s} val ACER {m['val']['acer']:.4f} AUC {m['val']['auc']:.4f} | test ACER {m['test']['acer']:.4f} AUC {m['test']['auc']:.4f}")
+    return result
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fasedge.variants", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("term", choices=TERMS, help="optional term to switch on")
     ap.add_argument("--run", default="runs/default", help="a finished pipeline run (its student and kd-cache stages)")
     ap.add_argument("--weight", type=float, default=0.1, help="weight of the term in the loss (fourier: MSE to the 10x10 spectrum)")
     ap.add_argument("--size", type=int, default=0, help="teacher-size: input height and width in pixels")
-    ap.add_argument("--epochs", type=int, default=0, help="teacher-size: epochs (default: the run's teacher's)")
+    ap.add_argument("--epochs", type=int, default=0, help="teacher-size: epochs (default: the run's teacher's); identities: epochs (default: the run's steps)")
     ap.add_argument("--space-to-depth", type=int, default=0, help="teacher-size: fold s x s pixel blocks into channels before the stem (e.g. --size 160 --space-to-depth 2)")
     ap.add_argument("--teacher", default="", help="teacher-kd: a teacher-size result of the run (e.g. size80-epochs40, size128-epochs20), or 'run' for the run's own teacher")
     ap.add_argument("--temperature", type=float, default=0.0, help="teacher-kd: KD temperature (default: the run's)")
     ap.add_argument("--alpha", type=float, default=-1.0, help="teacher-kd: weight of the hard-label term (default: the run's)")
     ap.add_argument("--seeds", default="", help="seeds: comma-separated training seeds other than the run's (e.g. 1,2)")
-    ap.add_argument("--threads", type=int, default=0, help="teacher-size, teacher-kd, seeds: torch threads (default: the run's; 1 lets two variants share two cores)")
+    ap.add_argument("--data-seed", type=int, default=-1, help="identities: dataset seed of the new identities (not the run's)")
+    ap.add_argument("--subjects", type=int, default=0, help="identities: new training identities (default: as many as the run's)")
+    ap.add_argument("--model", default="ablation", choices=("ablation", "teacher"), help="identities: which of the run's models to train again")
+    ap.add_argument("--threads", type=int, default=0, help="teacher-size, teacher-kd, seeds, identities: torch threads (default: the run's; 1 lets two variants share two cores)")
     args = ap.parse_args(argv)
-    run_variant(Path(args.run), args.term, args.weight, size=args.size, epochs=args.epochs, teacher=args.teacher, temperature=args.temperature, alpha=args.alpha, threads=args.threads, space_to_depth=args.space_to_depth, seeds=tuple(x for x in args.seeds.split(",") if x.strip()))
+    run_variant(Path(args.run), args.term, args.weight, size=args.size, epochs=args.epochs, teacher=args.teacher, temperature=args.temperature, alpha=args.alpha, threads=args.threads, space_to_depth=args.space_to_depth, seeds=tuple(x for x in args.seeds.split(",") if x.strip()), data_seed=args.data_seed, subjects=args.subjects, model=args.model)
     return 0
 
 

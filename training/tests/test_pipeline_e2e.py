@@ -1,5 +1,6 @@
 """A tiny end-to-end run of the model factory: data -> teacher -> distilled student -> ablation ->
 peer -> int8 -> ONNX -> evaluation -> cross-instrument protocol -> manifest + golden fixture."""
+import dataclasses
 import json
 from collections import Counter
 
@@ -17,7 +18,7 @@ from fasedge.nets import MiniFASNetV2Config, StudentConfig, TeacherConfig
 from fasedge.pipeline import run
 from fasedge.preprocess import PreprocessConfig
 from fasedge.quantize import QuantConfig
-from fasedge.train import TrainConfig, load_model, predict_logits
+from fasedge.train import TrainConfig, load_model, predict_logits, train_model
 from fasedge.variants import run_variant
 
 
@@ -164,6 +165,30 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
         acers = [res["perSeed"][s]["student"][key.split(".")[0]][key.split(".")[1]] for s in ("7", str(student_seed))]
         assert v["student"][0] == pytest.approx(np.mean(acers)) and v["student"][1] == pytest.approx(np.std(acers, ddof=1))
 
+    # the ablation again on the run's training frames plus as many new identities (another dataset
+    # seed), for the run's number of steps; validation and test stay the run's
+    with pytest.raises(ValueError, match="the run's own"):
+        run_variant(runs / "e2e", "identities", 0.0, log=lambda s: None, data_seed=1234)
+    res = run_variant(runs / "e2e", "identities", 0.0, log=lambda s: None, data_seed=4321)
+    folder = runs / "e2e" / "variant-identities"
+    assert json.loads((folder / "ablation-seed4321-12ids-epochs1" / "compare.json").read_text()) == res
+    base_rows = read_rows(tiny_dataset)
+    merged = read_rows(folder / "manifest-seed4321-6.csv")
+    n_train = sum(row["split"] == "train" for row in base_rows)
+    assert res["trainFrames"] == {"run": n_train, "variant": 2 * n_train} and res["steps"]["variant"] == res["steps"]["run"]
+    assert [(row["split"], row["subject"]) for row in merged[: len(base_rows)]] == [(row["split"], row["subject"]) for row in base_rows]
+    added = merged[len(base_rows):]
+    assert len(added) == n_train and {row["split"] for row in added} == {"train"}
+    assert all(row["subject"].startswith("s4321-") for row in added)
+    frames = load_frames(folder / "manifest-seed4321-6.csv", PreprocessConfig(), runs / "e2e" / "cache", workers=1)
+    base = load_frames(tiny_dataset, PreprocessConfig(), runs / "e2e" / "cache", workers=1)
+    for split in ("val", "test"):
+        assert np.array_equal(frames.pixels[frames.split == split], base.pixels[base.split == split])
+    assert not any(np.array_equal(frames.pixels[len(base_rows)], p) for p in base.pixels[base.split == "train"])
+    ck = torch.load(folder / "ablation-seed4321-12ids-epochs1" / "model.pt", map_location="cpu")
+    assert ck["train_config"]["epochs"] == 1 and not ck["distilled"]
+    assert set(res) >= {"ablation (6 identities, 2 epochs)", "ablation (12 identities, 1 epochs)"}
+
     # ACER differences between the run's models with a bootstrap interval over test identities
     manifest = json.loads((models / "manifest.json").read_text())["models"]
     for r in compare(runs / "e2e"):
@@ -174,7 +199,8 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     r = analyse(runs / "e2e", variants=True, workers=1, log=lambda s: None)
     assert json.loads((runs / "e2e" / "errors.json").read_text()) == r
     assert set(r["models"]) == {"teacher", "student", "ablation", "teacher-size48-epochs1", "teacher-size160-s2d2-epochs1", "teacher-size80-epochs2",
-                                "student<-size80-epochs2", "student<-size48-epochs1", "student<-run-T2-a0.5", "student-seed7", "ablation-seed7", "student+fourier"}
+                                "student<-size80-epochs2", "student<-size48-epochs1", "student<-run-T2-a0.5", "student-seed7", "ablation-seed7", "student+fourier",
+                                "identities-ablation-seed4321-12ids-epochs1"}
     kd = json.loads((runs / "e2e" / "variant-teacher-kd" / "size80-epochs2" / "compare.json").read_text())
     for split in ("val", "test"):
         assert r["perModel"]["ablation"][split]["acer"] == pytest.approx(kd["ablation (no teacher)"][split]["acer"])
@@ -189,6 +215,12 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     wrong_attacks = sum(round(sum(m["test"]["apcerPerSpecies"][sp] * c for sp, c in per_species.items())) for m in r["perModel"].values())
     wrong_bona = sum(round(m["test"]["bpcer"] * n_bona) for m in r["perModel"].values())
     assert (np.arange(n + 1) * attack).sum() == wrong_attacks and (np.arange(n + 1) * bona).sum() == wrong_bona
+    # threshold rules: the pipeline's is each model's own test ACER; no rule beats the best test threshold
+    rules = r["thresholdRules"]
+    assert set(rules["perModel"]) == set(r["models"]) and rules["valEerBetter"] + rules["valEerWorse"] <= n
+    for name, t in rules["perModel"].items():
+        assert t["valMinAcer"] == r["perModel"][name]["test"]["acer"]
+        assert t["testOptimum"] <= min(t["valMinAcer"], t["valEer"])
     # the oracle only errs where every model does: no model's test ACER is below it
     assert r["oracle"]["acer"] <= min(m["test"]["acer"] for m in r["perModel"].values())
     assert r["oracle"]["bpcer"] == pytest.approx(bona[n] / n_bona)
@@ -207,3 +239,19 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     assert one["oracle"]["acer"] == pytest.approx(r["perModel"]["teacher-size48-epochs1"]["test"]["acer"])
     with pytest.raises(ValueError, match="unknown models"):
         analyse(runs / "e2e", log=lambda s: None, pick=("teacher-size48-epochs1",))
+
+
+def test_keep_last_ships_the_weights_at_the_end_of_the_schedule(tiny_dataset, tmp_path):
+    frames = load_frames(tiny_dataset, PreprocessConfig(), tmp_path / "cache", workers=1)
+    train, val = frames.select(frames.split == "train"), frames.select(frames.split == "val")
+    cfg = tiny_config(tiny_dataset)
+    for keep in ("best-val", "last"):
+        tc = TrainConfig(epochs=3, batch_size=16, lr=3e-3, threads=2, keep=keep)
+        ck = torch.load(train_model("student", dataclasses.asdict(cfg.student), train, val, PreprocessConfig(), tc, tmp_path / keep, cfg.augment), map_location="cpu")
+        last = torch.load(tmp_path / keep / "last.pt", map_location="cpu")
+        best = torch.load(tmp_path / keep / "best.pt", map_location="cpu")
+        shipped = last["state_dict"] if keep == "last" else best
+        assert all(torch.equal(ck["state_dict"][k], shipped[k]) for k in shipped)
+        assert ck["kept_epoch"] == (3 if keep == "last" else ck["best_epoch"]) and ck["train_config"]["keep"] == keep
+    with pytest.raises(ValueError, match="keep"):
+        train_model("student", dataclasses.asdict(cfg.student), train, val, PreprocessConfig(), TrainConfig(epochs=1, keep="best"), tmp_path / "bad", cfg.augment)

@@ -18,6 +18,7 @@ presets (images = subjects x (bona fide + 6 instruments x attacks per instrument
   small    60/20/30 subjects, 3 + 6 each: 990 images, well under a minute with 2 workers
   default  540/150/210 subjects, 5 + 6 each: 9900 images, 74 MB; {default_time}
   large    1620/150/210 subjects, 5 + 6 each: 21780 images (the training set of the shipped models)
+  xlarge   3240/150/210 subjects, 5 + 6 each: 39600 images (twice the large preset's training identities)
 
 output: <out>/manifest.csv (path,label,species,instrument,subject,split,box_x,box_y,box_w,box_h,
 source), <out>/attributes.csv, <out>/dataset.json and the JPEG frames under <out>/<split>/.
