@@ -47,7 +47,7 @@ from .golden import pick_frame, write_golden
 from .metrics import choose_threshold, evaluate
 from .preprocess import load_rgb, preprocess
 from .quantize import calibrate, export_qdq, prepare
-from .train import TrainConfig, load_model, scores_from_logits, teacher_logit_table, train_model
+from .train import TrainConfig, kept_epoch, load_model, scores_from_logits, teacher_logit_table, train_model
 
 NAME = {"teacher": "fas-teacher", "student": "fas-student", "ablation": "fas-student-nokd", "peer": "fas-peer-minifasnetv2"}
 
@@ -150,6 +150,13 @@ def choose_band(s_val: np.ndarray, t_val: np.ndarray, bona: np.ndarray, species:
     return {"band": [lo, hi], "valCascadeAcer": acer, "valFallback": fb, "valTeacherAcer": t_acer, "constraintMet": best[0][0] == 0}
 
 
+def stage_result(checkpoint: Path) -> dict:
+    """What a training stage's done.json records of its checkpoint (``bestEpoch``: the epoch whose
+    weights it keeps)."""
+    c = torch.load(checkpoint, map_location="cpu")
+    return {"checkpoint": str(checkpoint), "epochs": c["epochs"], "bestEpoch": kept_epoch(c), "history": c["history"]}
+
+
 def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool = False) -> dict:
     torch.manual_seed(cfg.teacher_train.seed)
     root = runs_dir / cfg.name
@@ -219,8 +226,7 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
 
         def st_teacher(d):
             ck = train_model("teacher", to_dict(cfg.teacher), train, val, pcfg, scaled(cfg.teacher_train, scale), d, cfg.augment, log=R.log)
-            c = torch.load(ck, map_location="cpu")
-            return {"checkpoint": str(ck), "epochs": c["epochs"], "bestEpoch": c.get("kept_epoch", c["best_epoch"]), "history": c["history"]}
+            return stage_result(ck)
 
         t_info = R.stage(P("teacher"), st_teacher)
         views = view_table(len(train), cfg.augment, cfg.student_train.seed + 17)
@@ -237,16 +243,14 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
 
         def st_student(d):
             ck = train_model("student", to_dict(cfg.student), train, val, pcfg, scaled(cfg.student_train, scale), d, cfg.augment, kd=cfg.kd, teacher_logits=tlog, views=views, log=R.log)
-            c = torch.load(ck, map_location="cpu")
-            return {"checkpoint": str(ck), "epochs": c["epochs"], "bestEpoch": c.get("kept_epoch", c["best_epoch"]), "history": c["history"]}
+            return stage_result(ck)
 
         def st_ablation(d):
             # same number of epochs as the distilled student (step schedule, no wall-time budget),
             # so that the only difference between the two is the teacher term
             tc = dataclasses.replace(cfg.student_train, epochs=int(s_info["epochs"]), max_wall_s=0.0)
             ck = train_model("student", to_dict(cfg.student), train, val, pcfg, tc, d, cfg.augment, kd=None, views=views, log=R.log)
-            c = torch.load(ck, map_location="cpu")
-            return {"checkpoint": str(ck), "epochs": c["epochs"], "bestEpoch": c.get("kept_epoch", c["best_epoch"]), "history": c["history"]}
+            return stage_result(ck)
 
         s_info = R.stage(P("student"), st_student)
         a_info = R.stage(P("ablation"), st_ablation)
@@ -257,8 +261,7 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
 
             def st_peer(d):
                 ck = train_model("minifasnetv2", to_dict(cfg.peer_net), train, val, pcfg, scaled(cfg.peer_train, scale), d, cfg.augment, views=views, log=R.log)
-                c = torch.load(ck, map_location="cpu")
-                return {"checkpoint": str(ck), "epochs": c["epochs"], "bestEpoch": c.get("kept_epoch", c["best_epoch"]), "history": c["history"]}
+                return stage_result(ck)
 
             out["peer-minifasnetv2-fp32"] = {"stage": R.stage(P("peer"), st_peer), "role": "peer", "arch": "minifasnetv2"}
 

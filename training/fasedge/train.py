@@ -270,6 +270,12 @@ def train_model(
     return final
 
 
+def kept_epoch(ck: dict) -> int:
+    """The epoch whose weights a checkpoint of ``train_model`` holds (checkpoints written before
+    ``TrainConfig.keep`` existed kept the best val epoch)."""
+    return int(ck.get("kept_epoch", ck["best_epoch"]))
+
+
 def load_model(path: Path | str | dict) -> nn.Module:
     """Rebuilds a network from a checkpoint written by ``train_model`` (its path, or the checkpoint
     already loaded; eval mode, CPU)."""

@@ -49,7 +49,7 @@ from .config import from_dict, to_dict
 from .dataset import COLUMNS, load_frames, read_rows, view_table
 from .metrics import choose_threshold, evaluate
 from .preprocess import PreprocessConfig
-from .train import load_model, predict_logits, scores_from_logits, teacher_logit_table, train_model
+from .train import kept_epoch, load_model, predict_logits, scores_from_logits, teacher_logit_table, train_model
 
 TERMS = ("fourier", "teacher-size", "teacher-kd", "seeds", "identities")
 
@@ -67,6 +67,11 @@ def split_metrics(model: torch.nn.Module, frames, pcfg) -> dict:
         m = evaluate(s, np.where(f.label == 1, "bonafide", "attack"), f.species, thr)
         out[split] = {k: m[k] for k in ("acer", "apcer", "bpcer", "auc", "eer", "threshold", "apcerPerSpecies")}
     return out
+
+
+def history(ck: dict) -> list:
+    """A checkpoint's per-epoch validation record (what compare.json keeps of it)."""
+    return [{k: h[k] for k in ("epoch", "valAcer", "valAuc", "valNll", "imgPerS") if k in h} for h in ck["history"]]
 
 
 def load_run_config(run: Path, log=print):
@@ -160,7 +165,6 @@ def run_teacher_size(run: Path, size: int, epochs: int, log=print, space_to_dept
     ck = train_model("teacher", to_dict(net), train, val, pcfg, tc, out, aug, log=log)
     wall = time.time() - t0
     base_frames = load_frames(manifest, cfg.preprocess, run / "cache", workers=cfg.data.workers, log=log)
-    history = lambda c: [{k: h[k] for k in ("epoch", "valAcer", "valAuc", "valNll", "imgPerS") if k in h} for h in c["history"]]
     result = {
         "term": "teacher-size",
         "size": size,
@@ -315,14 +319,15 @@ def extra_identities(run: Path, data: dict, data_seed: int, subjects: int, log=p
         raise ValueError("identities needs --data-seed (a dataset seed other than the run's)")
     if data_seed == int(meta["seed"]):
         raise ValueError(f"dataset seed {data_seed} is the run's own: its identities are the run's")
-    gen_cfg = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()}
+    as_config = lambda d: {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}  # JSON lists -> DataConfig tuples
+    gen_cfg = as_config(meta["config"])
     subjects = subjects or int(gen_cfg["subjects_train"])
     folder = run / "variant-identities"
     out = folder / f"data-seed{data_seed}-{subjects}"
     extra_meta = out / "dataset.json"
     want = {**gen_cfg, "subjects_train": subjects, "subjects_val": 0, "subjects_test": 0}
     have = json.loads(extra_meta.read_text()) if extra_meta.exists() else {}
-    if have.get("seed") != data_seed or {k: tuple(v) if isinstance(v, list) else v for k, v in have.get("config", {}).items()} != want:
+    if have.get("seed") != data_seed or as_config(have.get("config", {})) != want:
         from .data.dataset import DataConfig
 
         log(f"[variant] generating {subjects} training identities, dataset seed {data_seed} -> {out}")
@@ -356,11 +361,12 @@ def run_identities(run: Path, data_seed: int, model: str, log=print, subjects: i
     data = json.loads((run / "data" / "done.json").read_text())
     base_done = json.loads((run / model / "done.json").read_text())
     manifest = extra_identities(run, data, data_seed, subjects, log)
-    base_frames = load_frames(Path(data["manifest"]), pcfg, run / "cache", workers=cfg.data.workers, log=log)
+    # the run's rows come first in the merged manifest, so its val and test frames are the run's
     frames = load_frames(manifest, pcfg, run / "cache", workers=cfg.data.workers, log=log)
     train = frames.select(frames.split == "train")
     val = frames.select(frames.split == "val")
-    n_base = int((base_frames.split == "train").sum())
+    base_train = [r["subject"] for r in read_rows(Path(data["manifest"])) if r["split"] == "train"]
+    n_base = len(base_train)
     base_epochs = int(base_done["epochs"])
     epochs = epochs or max(1, int(round(base_epochs * n_base / len(train))))
     arch, net, train_cfg = ("student", cfg.student, cfg.student_train) if model == "ablation" else ("teacher", cfg.teacher, cfg.teacher_train)
@@ -371,10 +377,8 @@ def run_identities(run: Path, data_seed: int, model: str, log=print, subjects: i
     t0 = time.time()
     ck = train_model(arch, to_dict(net), train, val, pcfg, tc, out, cfg.augment, views=views, log=log)
     wall = time.time() - t0
-    history = lambda c: [{k: h[k] for k in ("epoch", "valAcer", "valAuc", "valNll", "imgPerS") if k in h} for h in c["history"]]
-    kept = lambda c: int(c.get("kept_epoch", c["best_epoch"]))
     base_ck, new_ck = torch.load(base_done["checkpoint"], map_location="cpu"), torch.load(ck, map_location="cpu")
-    base_name = f"{model} ({len(set(base_frames.subject[base_frames.split == 'train'].tolist()))} identities, {base_epochs} epochs)"
+    base_name = f"{model} ({len(set(base_train))} identities, {base_epochs} epochs)"
     new_name = f"{model} ({n_subjects} identities, {epochs} epochs)"
     result = {
         "term": "identities",
@@ -384,15 +388,15 @@ def run_identities(run: Path, data_seed: int, model: str, log=print, subjects: i
         "steps": {"run": base_epochs * n_base, "variant": epochs * len(train)},
         "trainWallS": round(wall, 1),
         "data": data.get("dataset", {}).get("preset", data["manifest"]),
-        "note": "PyTorch fp32 on the run's val and test frames; threshold chosen on val, applied to test; synthetic data",
-        base_name: {"keptEpoch": kept(base_ck), **split_metrics(load_model(base_ck), base_frames, pcfg), "history": history(base_ck)},
-        new_name: {"keptEpoch": kept(new_ck), **split_metrics(load_model(new_ck), base_frames, pcfg), "history": history(new_ck)},
+        "note": "PyTorch fp32 on the run's val and test frames (the variant's manifest keeps them); threshold chosen on val, applied to test; synthetic data",
+        base_name: {"keptEpoch": kept_epoch(base_ck), **split_metrics(load_model(base_ck), frames, pcfg), "history": history(base_ck)},
+        new_name: {"keptEpoch": kept_epoch(new_ck), **split_metrics(load_model(new_ck), frames, pcfg), "history": history(new_ck)},
     }
     # the weights at the end of each schedule as well, where the checkpoint kept another epoch
     for name, c, path in ((base_name, base_ck, Path(base_done["checkpoint"])), (new_name, new_ck, Path(ck))):
         last = torch.load(path.parent / "last.pt", map_location="cpu")
-        if last["epoch"] != kept(c):
-            result[f"{name}, epoch {last['epoch']}"] = {"keptEpoch": int(last["epoch"]), **split_metrics(load_model(dict(c, state_dict=last["state_dict"])), base_frames, pcfg)}
+        if last["epoch"] != kept_epoch(c):
+            result[f"{name}, epoch {last['epoch']}"] = {"keptEpoch": int(last["epoch"]), **split_metrics(load_model(dict(c, state_dict=last["state_dict"])), frames, pcfg)}
     (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
     for name in [k for k in result if k.startswith(model + " (")]:
         m = result[name]
