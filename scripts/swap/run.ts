@@ -25,6 +25,7 @@ import { estimateEnergy, POWER_CONSTANTS, type EnergyEstimate } from "./power";
 import { scoreFrames, scoreFrom, type ScoredSample, type ScoreResult, type ScoringModel } from "./score";
 import type { WorkerRequest } from "./score-worker";
 import { writePlots } from "./plots";
+import { trainingDataCsv, trainingOverlap } from "./training-data";
 import { renderMarkdown } from "./report-md";
 
 export interface SwapOptions {
@@ -38,6 +39,8 @@ export interface SwapOptions {
   humanCacheDir: string;
   /** at most this many samples per split (stratified by label and species) */
   limitPerSplit?: number;
+  /** score val/test subjects that are training subjects of the shipped models instead of refusing (smoke runs on the tiny preset) */
+  allowTrainingOverlap: boolean;
   /** write the chosen cascade band into modelsDir/manifest.json */
   writeBand: boolean;
   /** JSON written by `npm run bench:edge` (workerd timings), if any */
@@ -406,6 +409,8 @@ export interface SwapReport {
     nVal: number;
     csv: string;
     subsampled: boolean;
+    /** val/test subjects that are training subjects of the shipped models (null: not checkable here) */
+    trainingSubjectsInValTest: number | null;
     note: string;
   };
   runtime: Record<string, unknown>;
@@ -499,6 +504,13 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   let val = all.filter((s) => s.split === "val");
   let test = all.filter((s) => s.split === "test");
   if (!val.length || !test.length) throw new Error(`${o.dataCsv}: needs rows with split "val" and "test"`);
+  const overlap = trainingOverlap(o.dataCsv, all, trainingDataCsv(manifestPath), readManifestCsv);
+  if (!overlap.checked) o.log(`training-identity check: not run (${overlap.reason})`);
+  else if (overlap.subjects.length) {
+    const what = `${overlap.subjects.length} val/test subjects of ${o.dataCsv} (${overlap.subjects.slice(0, 3).join(", ")}${overlap.subjects.length > 3 ? ", ..." : ""}) are training subjects of the shipped models (${trainingDataCsv(manifestPath)})`;
+    if (!o.allowTrainingOverlap) throw new Error(`${what}: their accuracy would be measured on faces they were trained on; evaluate on the dataset the manifest records (the default) or one without them`);
+    o.log(`warning: ${what}; scored anyway (--smoke)`);
+  } else o.log("training-identity check: no val/test subject is a training subject of the shipped models");
   const subsampled = o.limitPerSplit !== undefined && (val.length > o.limitPerSplit || test.length > o.limitPerSplit);
   if (o.limitPerSplit !== undefined) {
     val = subsample(val, o.limitPerSplit);
@@ -720,6 +732,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
       nVal: val.length,
       csv: relative(process.cwd(), resolve(o.dataCsv)),
       subsampled,
+      trainingSubjectsInValTest: overlap.checked ? overlap.subjects.length : null,
       note: Object.keys(sources).every((s) => s.startsWith("synthetic"))
         ? "synthetic frames from the project's generator (training/fasedge/data): figures describe this synthetic data only, not real-world performance"
         : "see source",
@@ -997,6 +1010,7 @@ export function defaultOptions(): SwapOptions {
   return {
     modelsDir: "models",
     dataCsv: "data/synthetic/manifest.csv",
+    allowTrainingOverlap: false,
     outDir: "reports",
     warmup: 30,
     runs: 300,

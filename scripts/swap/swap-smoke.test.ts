@@ -29,7 +29,7 @@ const ModelRow = z.object({
 });
 const Report = z.object({
   generatedAt: z.string(),
-  data: z.object({ source: z.string(), split: z.literal("test"), n: z.number().int().positive() }),
+  data: z.object({ source: z.string(), split: z.literal("test"), n: z.number().int().positive(), trainingSubjectsInValTest: z.number().int().nonnegative().nullable() }),
   runtime: z.record(z.string(), z.unknown()),
   models: z.record(z.string(), ModelRow),
   ratios: z.object({
