@@ -22,9 +22,9 @@ class DataSpec:
     """Which dataset to train on."""
 
     manifest: str = ""  # manifest.csv of an existing dataset (synthetic or a real-dataset adapter's output); empty = generate
-    preset: str = "large"  # synthetic generator preset used when ``manifest`` is empty
+    preset: str = "xlarge"  # synthetic generator preset used when ``manifest`` is empty
     seed: int = 1234  # synthetic generator seed
-    out: str = "data/synthetic"  # where the synthetic dataset is generated (reused when its dataset.json matches)
+    out: str = ""  # where the synthetic dataset is generated (reused when its dataset.json matches); empty: data/synthetic-<preset>
     workers: int = 2  # processes for generation and preprocessing
 
 
@@ -49,14 +49,14 @@ class PipelineConfig:
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
     augment: AugmentConfig = field(default_factory=lambda: AugmentConfig(brightness=0.0, contrast=0.0, views=4))
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
-    teacher_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=20, lr=2e-3, batch_size=64))
+    teacher_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=10, lr=2e-3, batch_size=64, keep="last"))
     student: StudentConfig = field(default_factory=StudentConfig)
-    student_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=30, lr=3e-3, batch_size=64))
+    student_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=15, lr=3e-3, batch_size=64, keep="last"))
     kd: KDConfig = field(default_factory=KDConfig)
     quant: QuantConfig = field(default_factory=QuantConfig)
     peer: bool = False  # also train the MiniFASNetV2-class peer (--peer; no distillation; ~50 img/s on 2 cores, 6 min per epoch of the large preset)
     peer_net: MiniFASNetV2Config = field(default_factory=MiniFASNetV2Config)
-    peer_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=5, lr=3e-3, batch_size=64))
+    peer_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=5, lr=3e-3, batch_size=64, keep="last"))
     cross: CrossSpec = field(default_factory=CrossSpec)
     band_max_fallback: float = 0.10  # uncertainty band: at most this share of val frames go to the teacher
     band_acer_margin: float = 0.002  # ... while the cascade's val ACER stays within teacher ACER + this

@@ -16,7 +16,7 @@ skipped on the next run, an interrupted training stage resumes from its last epo
   cross-*     the cross-instrument protocol: the same stages without the held-out instruments
   release     golden fixture + manifest.json into models/
 
-    sh training/py -m fasedge.pipeline                 # the shipped models (large preset)
+    sh training/py -m fasedge.pipeline                 # the shipped models (xlarge preset)
     sh training/py -m fasedge.pipeline --quick         # smoke run on the tiny preset
     sh training/py -m fasedge.pipeline --data my/manifest.csv --name mydata --models out/models
 """
@@ -175,7 +175,7 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
         else:
             from .data import generate_dataset
 
-            out = Path(cfg.data.out)
+            out = Path(cfg.data.out or f"data/synthetic-{cfg.data.preset}")
             meta_path = out / "dataset.json"
             if meta_path.exists() and (out / "manifest.csv").exists():
                 m = json.loads(meta_path.read_text())
@@ -454,8 +454,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fasedge.pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke-test sizes on the tiny preset (models marked quick)")
     ap.add_argument("--data", default="", help="manifest.csv of an existing dataset (default: generate the synthetic preset)")
-    ap.add_argument("--preset", default=None, help="synthetic preset when generating (tiny | small | default | large | xlarge; default: large)")
-    ap.add_argument("--data-out", default=None, help="folder of the generated synthetic dataset")
+    ap.add_argument("--preset", default=None, help="synthetic preset when generating (tiny | small | default | large | xlarge; default: xlarge)")
+    ap.add_argument("--data-out", default=None, help="folder of the generated synthetic dataset (default: data/synthetic-PRESET)")
     ap.add_argument("--name", default=None, help="run name (outputs in RUNS/NAME)")
     ap.add_argument("--runs", default="runs", help="folder of run outputs")
     ap.add_argument("--models", default="models", help="release folder (manifest.json, ONNX, golden/)")
@@ -466,7 +466,7 @@ def main(argv=None) -> int:
     ap.add_argument("--student-epochs", type=int, default=None)
     ap.add_argument("--peer-epochs", type=int, default=None)
     ap.add_argument("--threads", type=int, default=None, help="torch threads per process")
-    ap.add_argument("--keep", default=None, choices=("best-val", "last"), help="weights every training stage keeps: the epoch of lowest val ACER (default) or the end of the schedule")
+    ap.add_argument("--keep", default=None, choices=("best-val", "last"), help="weights every training stage keeps: the epoch of lowest val ACER or the end of the schedule (default)")
     ap.add_argument("--config", default=None, help="JSON file with a PipelineConfig (e.g. runs/NAME/config.json)")
     args = ap.parse_args(argv)
     if args.config:

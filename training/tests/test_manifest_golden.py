@@ -47,6 +47,19 @@ def test_manifest_says_where_its_figures_come_from(manifest):
     assert manifest["models"]["ablation-fp32"]["provenance"]["distilledFrom"] is None
 
 
+def test_default_pipeline_config_is_the_shipped_one(manifest):
+    """`npm run train` with no options trains the configuration that ships: the default
+    PipelineConfig is the one the manifest records, up to the run's name and a data folder given
+    explicitly that is the default folder of its preset."""
+    from fasedge.config import PipelineConfig, from_dict, to_dict
+
+    shipped, default = from_dict(manifest["pipeline"]["config"]), PipelineConfig()
+    folder = lambda spec: spec.out or f"data/synthetic-{spec.preset}"  # noqa: E731
+    assert folder(shipped.data) == folder(default.data)
+    shipped.name, shipped.data.out = default.name, default.data.out
+    assert to_dict(shipped) == to_dict(default)
+
+
 def test_manifest_sizes_and_dtypes(manifest, models_dir):
     ms = manifest["models"]
     assert ms["student-fp32"]["params"] < 1_000_000 and ms["teacher-fp32"]["params"] > 2 * ms["student-fp32"]["params"]
