@@ -409,8 +409,9 @@ export interface SwapReport {
     nVal: number;
     csv: string;
     subsampled: boolean;
-    /** val/test subjects that are training subjects of the shipped models (null: not checkable here) */
+    /** val/test subjects that are training subjects of the shipped models (null: not checked, for trainingCheck's reason) */
     trainingSubjectsInValTest: number | null;
+    trainingCheck: string;
     note: string;
   };
   runtime: Record<string, unknown>;
@@ -733,6 +734,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
       csv: relative(process.cwd(), resolve(o.dataCsv)),
       subsampled,
       trainingSubjectsInValTest: overlap.checked ? overlap.subjects.length : null,
+      trainingCheck: overlap.checked ? `against ${trainingDataCsv(manifestPath) ?? "?"}` : overlap.reason,
       note: Object.keys(sources).every((s) => s.startsWith("synthetic"))
         ? "synthetic frames from the project's generator (training/fasedge/data): figures describe this synthetic data only, not real-world performance"
         : "see source",
