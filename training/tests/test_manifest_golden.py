@@ -109,3 +109,15 @@ def test_golden_logits_reproduce_in_onnxruntime(manifest, golden, models_dir):
         np.testing.assert_allclose(logits, g["logits"], atol=1e-4)
         p = np.exp(logits - logits.max())
         assert p[manifest["models"][mid]["output"]["bonafideIndex"]] / p.sum() == pytest.approx(g["score"], abs=1e-4)
+
+
+def test_readme_examples_use_the_golden_frames_face_box(repo, golden):
+    """The README's curl examples post models/golden/frame.png with its face box: after a retrain
+    the golden frame changes, and a stale box would crop the wrong region."""
+    import re
+
+    readme = (repo / "README.md").read_text()
+    boxes = re.findall(r'"box\\?"\s*:\s*(\[[0-9, ]+\])', readme) + re.findall(r'"boxes\\?"\s*:\s*\[(\[[0-9, ]+\]),', readme)
+    assert boxes, "the README has no boxed example"
+    for b in boxes:
+        assert json.loads(b) == [int(v) for v in golden["box"]]
