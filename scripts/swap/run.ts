@@ -505,10 +505,11 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   let val = all.filter((s) => s.split === "val");
   let test = all.filter((s) => s.split === "test");
   if (!val.length || !test.length) throw new Error(`${o.dataCsv}: needs rows with split "val" and "test"`);
-  const overlap = trainingOverlap(o.dataCsv, all, trainingDataCsv(manifestPath), readManifestCsv);
+  const trainCsv = trainingDataCsv(manifestPath);
+  const overlap = trainingOverlap(o.dataCsv, all, trainCsv, readManifestCsv);
   if (!overlap.checked) o.log(`training-identity check: not run (${overlap.reason})`);
   else if (overlap.subjects.length) {
-    const what = `${overlap.subjects.length} val/test subjects of ${o.dataCsv} (${overlap.subjects.slice(0, 3).join(", ")}${overlap.subjects.length > 3 ? ", ..." : ""}) are training subjects of the shipped models (${trainingDataCsv(manifestPath)})`;
+    const what = `${overlap.subjects.length} val/test subjects of ${o.dataCsv} (${overlap.subjects.slice(0, 3).join(", ")}${overlap.subjects.length > 3 ? ", ..." : ""}) are training subjects of the shipped models (${trainCsv})`;
     if (!o.allowTrainingOverlap) throw new Error(`${what}: their accuracy would be measured on faces they were trained on; evaluate on the dataset the manifest records (the default) or one without them`);
     o.log(`warning: ${what}; scored anyway (--smoke)`);
   } else o.log("training-identity check: no val/test subject is a training subject of the shipped models");
@@ -734,7 +735,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
       csv: relative(process.cwd(), resolve(o.dataCsv)),
       subsampled,
       trainingSubjectsInValTest: overlap.checked ? overlap.subjects.length : null,
-      trainingCheck: overlap.checked ? `against ${trainingDataCsv(manifestPath) ?? "?"}` : overlap.reason,
+      trainingCheck: overlap.checked ? `against ${trainCsv}` : overlap.reason,
       note: Object.keys(sources).every((s) => s.startsWith("synthetic"))
         ? "synthetic frames from the project's generator (training/fasedge/data): figures describe this synthetic data only, not real-world performance"
         : "see source",

@@ -25,7 +25,7 @@ export function trainingDataCsv(manifestPath: string): string | undefined {
   const d = m.pipeline?.config?.data;
   if (!d) return undefined;
   if (d.manifest) return d.manifest;
-  // an empty `out` is the factory's default folder for the preset
+  // an empty `out` is the factory's default folder for the preset (DataSpec.folder in training/fasedge/config.py)
   const out = d.out || (d.preset ? `data/synthetic-${d.preset}` : undefined);
   return out ? join(out, "manifest.csv") : undefined;
 }
@@ -50,7 +50,8 @@ export type Overlap =
 export function trainingOverlap(evalCsv: string, evalSamples: readonly Sample[], trainCsv: string | undefined, readCsv: (p: string) => Sample[]): Overlap {
   if (!trainCsv) return { checked: false, reason: "the manifest records no training dataset" };
   if (!existsSync(trainCsv)) return { checked: false, reason: `the training dataset ${trainCsv} is not here` };
-  const same = resolve(evalCsv) === resolve(trainCsv) || (generatorOf(evalCsv) !== null && generatorOf(evalCsv) === generatorOf(trainCsv));
+  const generator = generatorOf(evalCsv);
+  const same = resolve(evalCsv) === resolve(trainCsv) || (generator !== null && generator === generatorOf(trainCsv));
   if (!same) return { checked: false, reason: "different datasets (subject names are not comparable)" };
   const train = new Set(readCsv(trainCsv).filter((s) => s.split === "train").map((s) => s.subject));
   const held = new Set(evalSamples.filter((s) => (s.split === "val" || s.split === "test") && train.has(s.subject)).map((s) => s.subject));

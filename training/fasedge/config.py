@@ -27,6 +27,10 @@ class DataSpec:
     out: str = ""  # where the synthetic dataset is generated (reused when its dataset.json matches); empty: data/synthetic-<preset>
     workers: int = 2  # processes for generation and preprocessing
 
+    def folder(self) -> str:
+        """Where the synthetic dataset is generated: ``out``, or the preset's default folder."""
+        return self.out or f"data/synthetic-{self.preset}"
+
 
 @dataclass
 class CrossSpec:

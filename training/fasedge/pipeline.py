@@ -175,7 +175,7 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
         else:
             from .data import generate_dataset
 
-            out = Path(cfg.data.out or f"data/synthetic-{cfg.data.preset}")
+            out = Path(cfg.data.folder())
             meta_path = out / "dataset.json"
             if meta_path.exists() and (out / "manifest.csv").exists():
                 m = json.loads(meta_path.read_text())

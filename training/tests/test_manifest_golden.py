@@ -54,8 +54,7 @@ def test_default_pipeline_config_is_the_shipped_one(manifest):
     from fasedge.config import PipelineConfig, from_dict, to_dict
 
     shipped, default = from_dict(manifest["pipeline"]["config"]), PipelineConfig()
-    folder = lambda spec: spec.out or f"data/synthetic-{spec.preset}"  # noqa: E731
-    assert folder(shipped.data) == folder(default.data)
+    assert shipped.data.folder() == default.data.folder()
     shipped.name, shipped.data.out = default.name, default.data.out
     assert to_dict(shipped) == to_dict(default)
 
