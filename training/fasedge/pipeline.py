@@ -47,7 +47,7 @@ from .golden import pick_frame, write_golden
 from .metrics import choose_threshold, evaluate
 from .preprocess import load_rgb, preprocess
 from .quantize import calibrate, export_qdq, prepare
-from .train import TrainConfig, kept_epoch, load_model, scores_from_logits, teacher_logit_table, train_model
+from .train import PRECISIONS, TrainConfig, kept_epoch, load_model, scores_from_logits, teacher_logit_table, train_model
 
 NAME = {"teacher": "fas-teacher", "student": "fas-student", "ablation": "fas-student-nokd", "peer": "fas-peer-minifasnetv2"}
 
@@ -234,7 +234,7 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
         def st_kd(d):
             teacher = load_model(t_info["checkpoint"]).to(memory_format=torch.channels_last)
             torch.set_num_threads(cfg.teacher_train.threads)
-            tl = teacher_logit_table(teacher, train, views, pcfg, log=R.log)
+            tl = teacher_logit_table(teacher, train, views, pcfg, log=R.log, precision=cfg.teacher_train.precision)
             np.save(d / "teacher_logits.npy", tl)
             return {"views": int(views.shape[0]), "frames": len(train)}
 
@@ -467,6 +467,7 @@ def main(argv=None) -> int:
     ap.add_argument("--peer-epochs", type=int, default=None)
     ap.add_argument("--threads", type=int, default=None, help="torch threads per process")
     ap.add_argument("--keep", default=None, choices=("best-val", "last"), help="weights every training stage keeps: the epoch of lowest val ACER or the end of the schedule (default)")
+    ap.add_argument("--precision", default=None, choices=PRECISIONS, help="arithmetic of every training stage and of the teacher's kd-cache: fp32, or bf16 autocast (fp32 weights; about 3x faster on CPUs with AVX512-BF16 or AMX)")
     ap.add_argument("--config", default=None, help="JSON file with a PipelineConfig (e.g. runs/NAME/config.json)")
     args = ap.parse_args(argv)
     if args.config:
@@ -498,6 +499,9 @@ def main(argv=None) -> int:
     if args.keep:
         for attr in ("teacher_train", "student_train", "peer_train"):
             setattr(cfg, attr, dataclasses.replace(getattr(cfg, attr), keep=args.keep))
+    if args.precision:
+        for attr in ("teacher_train", "student_train", "peer_train"):
+            setattr(cfg, attr, dataclasses.replace(getattr(cfg, attr), precision=args.precision))
     run(cfg, Path(args.models), Path(args.runs))
     return 0
 
