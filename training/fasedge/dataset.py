@@ -127,18 +127,14 @@ def view_table(n: int, cfg: AugmentConfig, seed: int) -> np.ndarray:
 
 def augment(pix: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
     """Applies per-sample parameters to float pixels [B, H, W, 3] (0..255); returns [B, H, W, 3]."""
-    out = pix.clone()
     b, h, w, _ = pix.shape
-    for i in range(b):
-        f, dx, dy = bool(params[i, 0] > 0.5), int(params[i, 1]), int(params[i, 2])
-        img = out[i]
-        if f:
-            img = img.flip(1)
-        if dx or dy:
-            ys = (torch.arange(h) - dy).clamp(0, h - 1)
-            xs = (torch.arange(w) - dx).clamp(0, w - 1)
-            img = img[ys][:, xs]
-        out[i] = img
+    # one gather for the whole batch: the flip (mirror columns), then the shift with edge pixels
+    # repeated, i.e. out[i, y, x] = flipped_i[clamp(y - dy_i), clamp(x - dx_i)]
+    dx, dy = params[:, 1].long().view(b, 1), params[:, 2].long().view(b, 1)
+    xs = (torch.arange(w).view(1, w) - dx).clamp(0, w - 1)
+    xs = torch.where((params[:, 0] > 0.5).view(b, 1), w - 1 - xs, xs)
+    ys = (torch.arange(h).view(1, h) - dy).clamp(0, h - 1)
+    out = pix[torch.arange(b).view(b, 1, 1), ys.view(b, h, 1), xs.view(b, 1, w)]
     mean = out.mean(dim=(1, 2, 3), keepdim=True)
     out = (out - mean) * params[:, 4].view(b, 1, 1, 1) + mean + params[:, 3].view(b, 1, 1, 1)
     return out.clamp(0.0, 255.0)
