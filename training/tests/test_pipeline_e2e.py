@@ -255,3 +255,28 @@ def test_keep_last_ships_the_weights_at_the_end_of_the_schedule(tiny_dataset, tm
         assert ck["kept_epoch"] == (3 if keep == "last" else ck["best_epoch"]) and ck["train_config"]["keep"] == keep
     with pytest.raises(ValueError, match="keep"):
         train_model("student", dataclasses.asdict(cfg.student), train, val, PreprocessConfig(), TrainConfig(epochs=1, keep="best"), tmp_path / "bad", cfg.augment)
+
+
+def test_bf16_precision_trains_under_autocast_and_scores_close_to_fp32(tiny_dataset, tmp_path):
+    frames = load_frames(tiny_dataset, PreprocessConfig(), tmp_path / "cache", workers=1)
+    train, val = frames.select(frames.split == "train"), frames.select(frames.split == "val")
+    cfg = tiny_config(tiny_dataset)
+    states = {}
+    for precision in ("fp32", "bf16"):
+        tc = TrainConfig(epochs=1, batch_size=16, lr=3e-3, threads=2, keep="last", precision=precision)
+        ck = torch.load(train_model("student", dataclasses.asdict(cfg.student), train, val, PreprocessConfig(), tc, tmp_path / precision, cfg.augment), map_location="cpu")
+        assert ck["train_config"]["precision"] == precision
+        assert all(v.dtype == torch.float32 for v in ck["state_dict"].values() if v.is_floating_point())
+        assert np.isfinite(ck["history"][-1]["loss"])
+        states[precision] = ck["state_dict"]
+    # same seed, batches and views: only the arithmetic differs, so the weights differ a little
+    diffs = [float((states["bf16"][k] - states["fp32"][k]).abs().max()) for k in states["fp32"] if states["fp32"][k].is_floating_point()]
+    assert max(diffs) > 0
+    model = load_model(tmp_path / "fp32" / "model.pt")
+    z32 = predict_logits(model, val.pixels, PreprocessConfig())
+    z16 = predict_logits(model, val.pixels, PreprocessConfig(), precision="bf16")
+    assert z16.dtype == np.float32 and z16.shape == z32.shape
+    err = np.abs(z16 - z32).max()
+    assert 0 < err < 0.05 * max(1.0, np.abs(z32).max())
+    with pytest.raises(ValueError, match="precision"):
+        train_model("student", dataclasses.asdict(cfg.student), train, val, PreprocessConfig(), TrainConfig(epochs=1, precision="fp16"), tmp_path / "bad", cfg.augment)
