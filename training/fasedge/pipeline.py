@@ -467,7 +467,7 @@ def main(argv=None) -> int:
     ap.add_argument("--peer-epochs", type=int, default=None)
     ap.add_argument("--threads", type=int, default=None, help="torch threads per process")
     ap.add_argument("--keep", default=None, choices=("best-val", "last"), help="weights every training stage keeps: the epoch of lowest val ACER or the end of the schedule (default)")
-    ap.add_argument("--precision", default=None, choices=PRECISIONS, help="arithmetic of every training stage and of the teacher's kd-cache: fp32, or bf16 autocast (fp32 weights; about 3x faster on CPUs with AVX512-BF16 or AMX)")
+    ap.add_argument("--precision", default=None, choices=PRECISIONS, help="arithmetic of every training stage and of the teacher's kd-cache: fp32, or bf16 autocast (fp32 weights; on CPUs with AVX512-BF16 or AMX the teacher trains about 1.8x faster; `python -m fasedge.bench` measures it)")
     ap.add_argument("--config", default=None, help="JSON file with a PipelineConfig (e.g. runs/NAME/config.json)")
     args = ap.parse_args(argv)
     if args.config:

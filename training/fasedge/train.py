@@ -41,7 +41,7 @@ class TrainConfig:
     eval_batch: int = 256  # batch size of validation / scoring passes
     val_frames: int = 0  # per-epoch validation on at most this many val frames (fixed sample; 0 = all)
     keep: str = "best-val"  # weights model.pt keeps: "best-val" (epoch of lowest val ACER, then NLL) or "last" (end of the schedule)
-    precision: str = "fp32"  # "fp32", or "bf16": forward and backward passes under bfloat16 autocast (weights, optimiser state, loss and validation stay fp32); about 3x the throughput on CPUs with AVX512-BF16 or AMX, slower on CPUs without
+    precision: str = "fp32"  # "fp32", or "bf16": forward and backward passes under bfloat16 autocast (weights, optimiser state, loss and validation stay fp32); on CPUs with AVX512-BF16 or AMX about 1.8x the teacher's training throughput (the small student's step is bound by other work and gains little), slower on CPUs without (see fasedge.bench)
     max_wall_s: float = 0.0  # if > 0: the learning-rate schedule runs on max(step, wall-time) progress and training stops when this many seconds are spent (or after `epochs`); epochs and steps run are recorded
 
 
@@ -314,6 +314,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=TrainConfig.seed)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--max-train", type=int, default=0)
+    ap.add_argument("--precision", default=TrainConfig.precision, choices=PRECISIONS, help="fp32, or bf16 autocast (TrainConfig.precision)")
     ap.add_argument("--cache", default=".cache/fasedge")
     args = ap.parse_args(argv)
     world, rank = dist_info()
@@ -325,7 +326,7 @@ def main(argv=None) -> int:
         torch.distributed.barrier()
     if rank != 0:
         frames = load_frames(args.data, pcfg, args.cache, workers=1)
-    tcfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads, max_train=args.max_train)
+    tcfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads, max_train=args.max_train, precision=args.precision)
     path = train_model(args.arch, {}, frames.select(frames.split == "train"), frames.select(frames.split == "val"), pcfg, tcfg, Path(args.out), log=(print if rank == 0 else (lambda s: None)))
     if rank == 0:
         ck = torch.load(path, map_location="cpu")
