@@ -493,15 +493,9 @@ def main(argv=None) -> int:
     for attr, val in (("teacher_train", args.teacher_epochs), ("student_train", args.student_epochs), ("peer_train", args.peer_epochs)):
         if val is not None:
             setattr(cfg, attr, dataclasses.replace(getattr(cfg, attr), epochs=val))
-    if args.threads:
-        for attr in ("teacher_train", "student_train", "peer_train"):
-            setattr(cfg, attr, dataclasses.replace(getattr(cfg, attr), threads=args.threads))
-    if args.keep:
-        for attr in ("teacher_train", "student_train", "peer_train"):
-            setattr(cfg, attr, dataclasses.replace(getattr(cfg, attr), keep=args.keep))
-    if args.precision:
-        for attr in ("teacher_train", "student_train", "peer_train"):
-            setattr(cfg, attr, dataclasses.replace(getattr(cfg, attr), precision=args.precision))
+    every_stage = {k: v for k, v in (("threads", args.threads), ("keep", args.keep), ("precision", args.precision)) if v}
+    for attr in ("teacher_train", "student_train", "peer_train"):
+        setattr(cfg, attr, dataclasses.replace(getattr(cfg, attr), **every_stage))
     run(cfg, Path(args.models), Path(args.runs))
     return 0
 
