@@ -31,12 +31,11 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .dataset import load_frames, read_rows
 from .metrics import choose_threshold, eer_threshold, evaluate, rates
 from .preprocess import PreprocessConfig
-from .train import load_model, predict_logits, scores_from_logits
+from .train import load_checkpoint, load_model, predict_logits, scores_from_logits
 
 #: cue-intensity bins of the synthetic generator's attributes (subtle cues are drawn in 0.1-0.35)
 INTENSITY_BINS = ((0.0, 0.35, "<0.35"), (0.35, 0.6, "0.35-0.6"), (0.6, 1.01, ">=0.6"))
@@ -73,7 +72,7 @@ def score_model(checkpoint: Path, manifest: Path, cache: Path, workers: int, log
     """Bona fide scores (softmax, as the pipeline scores) and logit margins (z1 - z0) of one
     checkpoint on val and test, at its own preprocessing;
     ``held`` keeps the val and test frames of each preprocessing between calls."""
-    ck = torch.load(checkpoint, map_location="cpu")
+    ck = load_checkpoint(checkpoint)
     pcfg = PreprocessConfig.from_manifest(ck["preprocess"])
     key = json.dumps(ck["preprocess"], sort_keys=True)
     held = {} if held is None else held

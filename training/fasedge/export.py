@@ -2,6 +2,7 @@
 compaction, checker, and parity against PyTorch through onnxruntime-web (scripts/ort-infer.mjs)."""
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import tempfile
@@ -77,12 +78,21 @@ def compact(model: onnx.ModelProto) -> onnx.ModelProto:
     return model
 
 
+def torchscript_export(model: nn.Module, x: torch.Tensor, path: Path | str, opset: int) -> None:
+    """``torch.onnx.export`` through the TorchScript exporter, with the graph contract of this module:
+    input "input", output "logits", a dynamic batch axis, constants folded. PyTorch >= 2.9 exports
+    through torch.export (dynamo) by default, whose graphs ``compact`` and the QDQ rewrite do not
+    expect; ``dynamo=False`` keeps the exporter these files are built with on every version."""
+    kw = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
+    torch.onnx.export(model, x, str(path), input_names=["input"], output_names=["logits"], opset_version=opset, do_constant_folding=True, dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, **kw)
+
+
 def export_fp32(model: nn.Module, path: Path | str, input_shape=(1, 3, 80, 80)) -> None:
     """Exports a network in eval mode as fp32 ONNX and runs the checker."""
     model = model.eval()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d) / "m.onnx"
-        torch.onnx.export(model, torch.zeros(input_shape), str(tmp), input_names=["input"], output_names=["logits"], opset_version=OPSET, do_constant_folding=True, dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+        torchscript_export(model, torch.zeros(input_shape), tmp, OPSET)
         m = compact(onnx.load(str(tmp)))
     onnx.checker.check_model(m)
     onnx.save(m, str(path))

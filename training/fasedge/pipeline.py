@@ -47,7 +47,7 @@ from .golden import pick_frame, write_golden
 from .metrics import choose_threshold, evaluate
 from .preprocess import load_rgb, preprocess
 from .quantize import calibrate, export_qdq, prepare
-from .train import PRECISIONS, TrainConfig, kept_epoch, load_model, scores_from_logits, teacher_logit_table, train_model
+from .train import PRECISIONS, TrainConfig, kept_epoch, load_checkpoint, load_model, scores_from_logits, teacher_logit_table, train_model
 
 NAME = {"teacher": "fas-teacher", "student": "fas-student", "ablation": "fas-student-nokd", "peer": "fas-peer-minifasnetv2"}
 
@@ -153,7 +153,7 @@ def choose_band(s_val: np.ndarray, t_val: np.ndarray, bona: np.ndarray, species:
 def stage_result(checkpoint: Path) -> dict:
     """What a training stage's done.json records of its checkpoint (``bestEpoch``: the epoch whose
     weights it keeps)."""
-    c = torch.load(checkpoint, map_location="cpu")
+    c = load_checkpoint(checkpoint)
     return {"checkpoint": str(checkpoint), "epochs": c["epochs"], "bestEpoch": kept_epoch(c), "history": c["history"]}
 
 

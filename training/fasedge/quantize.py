@@ -198,8 +198,9 @@ def export_qdq(q: Quantised, path, input_shape=(1, 3, 80, 80)) -> None:
             m.freeze()
     tmp = str(path) + ".fq.onnx"
     x = torch.zeros(input_shape)
-    torch.onnx.export(q, x, tmp, input_names=["input"], output_names=["logits"], opset_version=13, do_constant_folding=True, dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
-    from .export import compact
+    from .export import compact, torchscript_export
+
+    torchscript_export(q, x, tmp, 13)
 
     model = compact(int8_weights(onnx.load(tmp)))
     onnx.checker.check_model(model)

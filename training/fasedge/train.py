@@ -173,7 +173,7 @@ def train_model(
 
     start_epoch, history, best, elapsed, step = 0, [], None, 0.0, 0
     if last.exists():
-        ck = torch.load(last, map_location="cpu")
+        ck = load_checkpoint(last)
         model.load_state_dict(ck["state_dict"])
         opt.load_state_dict(ck["optimizer"])
         start_epoch, history, best, elapsed, step = ck["epoch"], ck["history"], ck["best"], ck["elapsed"], ck["step"]
@@ -237,7 +237,7 @@ def train_model(
                 g["lr"] = tcfg.lr * lr_factor(step, progress)
             opt.step()
             step += 1
-            tot_loss += float(loss) * len(b)
+            tot_loss += float(loss.detach()) * len(b)
             n_seen += len(b)
             if progress >= 1.0:
                 break
@@ -259,7 +259,7 @@ def train_model(
     elapsed += time.time() - t_resume
 
     if rank == 0:
-        state = torch.load(out_dir / "best.pt", map_location="cpu") if tcfg.keep == "best-val" else model.state_dict()
+        state = load_checkpoint(out_dir / "best.pt") if tcfg.keep == "best-val" else model.state_dict()
         ckpt = {
             "arch": arch,
             "config": asdict(nets.ARCHS[arch][1](**net_config)),
@@ -276,7 +276,7 @@ def train_model(
             "history": history,
             "wall_time_s": round(elapsed, 1),
             "world_size": world,
-            "torch": torch.__version__,
+            "torch": str(torch.__version__),
         }
         tmp = out_dir / "model.pt.tmp"
         torch.save(ckpt, tmp)
@@ -284,6 +284,15 @@ def train_model(
     if distributed:
         torch.distributed.barrier()
     return final
+
+
+def load_checkpoint(path: Path | str) -> dict:
+    """Loads a checkpoint written by ``train_model`` (or its ``last.pt`` / ``best.pt``) on the CPU.
+
+    These files hold configs and training histories next to the tensors, so they are unpickled in
+    full (``weights_only=False``, which PyTorch >= 2.6 no longer does by default): load only
+    checkpoints this factory wrote, never one from an untrusted source."""
+    return torch.load(path, map_location="cpu", weights_only=False)
 
 
 def kept_epoch(ck: dict) -> int:
@@ -295,7 +304,7 @@ def kept_epoch(ck: dict) -> int:
 def load_model(path: Path | str | dict) -> nn.Module:
     """Rebuilds a network from a checkpoint written by ``train_model`` (its path, or the checkpoint
     already loaded; eval mode, CPU)."""
-    ck = path if isinstance(path, dict) else torch.load(path, map_location="cpu")
+    ck = path if isinstance(path, dict) else load_checkpoint(path)
     model = nets.build(ck["arch"], ck["config"])
     model.load_state_dict(ck["state_dict"])
     return model.eval()
@@ -329,7 +338,7 @@ def main(argv=None) -> int:
     tcfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads, max_train=args.max_train, precision=args.precision)
     path = train_model(args.arch, {}, frames.select(frames.split == "train"), frames.select(frames.split == "val"), pcfg, tcfg, Path(args.out), log=(print if rank == 0 else (lambda s: None)))
     if rank == 0:
-        ck = torch.load(path, map_location="cpu")
+        ck = load_checkpoint(path)
         print(json.dumps({"model": str(path), "world_size": ck["world_size"], "history": ck["history"]}))
     if world > 1:
         torch.distributed.destroy_process_group()

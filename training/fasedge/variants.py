@@ -49,7 +49,7 @@ from .config import from_dict, to_dict
 from .dataset import COLUMNS, load_frames, read_rows, view_table
 from .metrics import choose_threshold, evaluate
 from .preprocess import PreprocessConfig
-from .train import kept_epoch, load_model, predict_logits, scores_from_logits, teacher_logit_table, train_model
+from .train import kept_epoch, load_checkpoint, load_model, predict_logits, scores_from_logits, teacher_logit_table, train_model
 
 TERMS = ("fourier", "teacher-size", "teacher-kd", "seeds", "identities")
 
@@ -174,8 +174,8 @@ def run_teacher_size(run: Path, size: int, epochs: int, log=print, space_to_dept
         "trainWallS": round(wall, 1),
         "data": data.get("dataset", {}).get("preset", data["manifest"]),
         "note": "PyTorch fp32 on the run's cached frames (each model at its own input size, same crop); threshold chosen on val, applied to test; synthetic data",
-        base_name: {"epochs": int(teacher_done["epochs"]), **split_metrics(load_model(teacher_done["checkpoint"]), base_frames, cfg.preprocess), "history": history(torch.load(teacher_done["checkpoint"], map_location="cpu"))},
-        new_name: {"epochs": tc.epochs, **split_metrics(load_model(ck), frames, pcfg), "history": history(torch.load(ck, map_location="cpu"))},
+        base_name: {"epochs": int(teacher_done["epochs"]), **split_metrics(load_model(teacher_done["checkpoint"]), base_frames, cfg.preprocess), "history": history(load_checkpoint(teacher_done["checkpoint"]))},
+        new_name: {"epochs": tc.epochs, **split_metrics(load_model(ck), frames, pcfg), "history": history(load_checkpoint(ck))},
     }
     (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
     for name in (base_name, new_name):
@@ -189,7 +189,7 @@ def teacher_setting(checkpoint: Path, frames, views: np.ndarray, pcfg, manifest:
     own when the teacher takes the same input; for a teacher at another input size (same crop), the
     frames at its size and the same views with their shifts scaled to its pixels (rounded), so that
     teacher and student see the same part of each frame."""
-    t_pcfg = PreprocessConfig.from_manifest(torch.load(checkpoint, map_location="cpu")["preprocess"])
+    t_pcfg = PreprocessConfig.from_manifest(load_checkpoint(checkpoint)["preprocess"])
     if t_pcfg.to_manifest() == pcfg.to_manifest():
         return frames, pcfg, views
     if {**t_pcfg.to_manifest(), "size": list(pcfg.size)} != pcfg.to_manifest():
@@ -377,7 +377,7 @@ def run_identities(run: Path, data_seed: int, model: str, log=print, subjects: i
     t0 = time.time()
     ck = train_model(arch, to_dict(net), train, val, pcfg, tc, out, cfg.augment, views=views, log=log)
     wall = time.time() - t0
-    base_ck, new_ck = torch.load(base_done["checkpoint"], map_location="cpu"), torch.load(ck, map_location="cpu")
+    base_ck, new_ck = load_checkpoint(base_done["checkpoint"]), load_checkpoint(ck)
     base_name = f"{model} ({len(set(base_train))} identities, {base_epochs} epochs)"
     new_name = f"{model} ({n_subjects} identities, {epochs} epochs)"
     result = {
@@ -394,7 +394,7 @@ def run_identities(run: Path, data_seed: int, model: str, log=print, subjects: i
     }
     # the weights at the end of each schedule as well, where the checkpoint kept another epoch
     for name, c, path in ((base_name, base_ck, Path(base_done["checkpoint"])), (new_name, new_ck, Path(ck))):
-        last = torch.load(path.parent / "last.pt", map_location="cpu")
+        last = load_checkpoint(path.parent / "last.pt")
         if last["epoch"] != kept_epoch(c):
             result[f"{name}, epoch {last['epoch']}"] = {"keptEpoch": int(last["epoch"]), **split_metrics(load_model(dict(c, state_dict=last["state_dict"])), frames, pcfg)}
     (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")

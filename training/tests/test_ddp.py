@@ -3,7 +3,7 @@ import json
 import subprocess
 import sys
 
-import torch
+from fasedge.train import load_checkpoint
 
 
 def test_torchrun_two_processes_gloo(tiny_dataset, tmp_path, repo):
@@ -18,7 +18,7 @@ def test_torchrun_two_processes_gloo(tiny_dataset, tmp_path, repo):
     env = {"PYTHONPATH": str(repo / "training"), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env, cwd=str(repo))
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    ck = torch.load(out / "model.pt", map_location="cpu")
+    ck = load_checkpoint(out / "model.pt")
     assert ck["world_size"] == 2 and ck["epochs"] == 2 and len(ck["history"]) == 2
     line = next(l for l in r.stdout.splitlines() if '"world_size"' in l)
     assert json.loads(line.split(":", 1)[1] if line.startswith("[") else line)["world_size"] == 2

@@ -18,7 +18,7 @@ from fasedge.nets import MiniFASNetV2Config, StudentConfig, TeacherConfig
 from fasedge.pipeline import run
 from fasedge.preprocess import PreprocessConfig
 from fasedge.quantize import QuantConfig
-from fasedge.train import TrainConfig, load_model, predict_logits, train_model
+from fasedge.train import TrainConfig, load_checkpoint, load_model, predict_logits, train_model
 from fasedge.variants import run_variant
 
 
@@ -78,10 +78,10 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     student = json.loads((runs / "e2e" / "student" / "done.json").read_text())
     assert res["epochs"] == student["epochs"]
     assert json.loads((runs / "e2e" / "variant-fourier" / "compare.json").read_text()) == res
-    ck = torch.load(runs / "e2e" / "variant-fourier" / "model.pt", map_location="cpu")
+    ck = load_checkpoint(runs / "e2e" / "variant-fourier" / "model.pt")
     assert ck["config"]["fourier_aux"] is True
     assert any(k.startswith("fourier.") for k in ck["state_dict"])
-    plain = torch.load(student["checkpoint"], map_location="cpu")["state_dict"]
+    plain = load_checkpoint(student["checkpoint"])["state_dict"]
     # same seed, views and teacher logits: only the auxiliary term makes the shared weights differ
     assert any(not torch.equal(plain[k], ck["state_dict"][k]) for k in plain)
     for name in ("student", "student+fourier"):
@@ -93,9 +93,9 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     res = run_variant(runs / "e2e", "teacher-size", 0.0, log=lambda s: None, size=48, epochs=1)
     out = runs / "e2e" / "variant-teacher-size" / "size48-epochs1"
     assert json.loads((out / "compare.json").read_text()) == res
-    ck = torch.load(out / "model.pt", map_location="cpu")
+    ck = load_checkpoint(out / "model.pt")
     assert ck["preprocess"]["size"] == [48, 48] and ck["epochs"] == 1
-    teacher = torch.load(json.loads((runs / "e2e" / "teacher" / "done.json").read_text())["checkpoint"], map_location="cpu")
+    teacher = load_checkpoint(json.loads((runs / "e2e" / "teacher" / "done.json").read_text())["checkpoint"])
     assert ck["preprocess"]["cropScale"] == teacher["preprocess"]["cropScale"] and teacher["preprocess"]["size"] != [48, 48]
     assert len(res["teacher@48px-1ep"]["history"]) == 1
     for name in (f"teacher@{teacher['preprocess']['size'][0]}px-{teacher['epochs']}ep", "teacher@48px-1ep"):
@@ -105,7 +105,7 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
 
     # pixel blocks folded into channels: twice the input at the stem's resolution, the shift scaled
     res = run_variant(runs / "e2e", "teacher-size", 0.0, log=lambda s: None, size=160, epochs=1, space_to_depth=2)
-    ck = torch.load(runs / "e2e" / "variant-teacher-size" / "size160-s2d2-epochs1" / "model.pt", map_location="cpu")
+    ck = load_checkpoint(runs / "e2e" / "variant-teacher-size" / "size160-s2d2-epochs1" / "model.pt")
     assert ck["config"]["space_to_depth"] == 2 and ck["preprocess"]["size"] == [160, 160]
     assert ck["augment_config"]["shift"] == 2 * teacher["augment_config"]["shift"] == res["shift"]
     assert "teacher@160px-s2d2-1ep" in res and ck["state_dict"]["stem.0.0.weight"].shape[1] == 12
@@ -119,8 +119,8 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     own = np.load(runs / "e2e" / "kd-cache" / "teacher_logits.npy")
     other = np.load(out / "teacher_logits.npy")
     assert other.shape == own.shape and not np.array_equal(other, own)
-    distilled = torch.load(out / "model.pt", map_location="cpu")
-    assert distilled["config"] == torch.load(student["checkpoint"], map_location="cpu")["config"]
+    distilled = load_checkpoint(out / "model.pt")
+    assert distilled["config"] == load_checkpoint(student["checkpoint"])["config"]
     # same seed and views as the run's student: only the teacher's logits make the weights differ
     assert any(not torch.equal(plain[k], distilled["state_dict"][k]) for k in plain)
     for name in ("teacher size80-epochs2", "student<-run's teacher", "ablation (no teacher)", "student<-teacher@size80-epochs2"):
@@ -135,7 +135,7 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     logits48 = np.load(runs / "e2e" / "variant-teacher-kd" / "size48-epochs1" / "teacher_logits.npy")
     assert logits48.shape == own.shape
     teacher48 = load_model(runs / "e2e" / "variant-teacher-size" / "size48-epochs1" / "model.pt")
-    pcfg48 = PreprocessConfig.from_manifest(torch.load(runs / "e2e" / "variant-teacher-size" / "size48-epochs1" / "model.pt", map_location="cpu")["preprocess"])
+    pcfg48 = PreprocessConfig.from_manifest(load_checkpoint(runs / "e2e" / "variant-teacher-size" / "size48-epochs1" / "model.pt")["preprocess"])
     frames48 = load_frames(tiny_dataset, pcfg48, runs / "e2e" / "cache", workers=1, log=lambda s: None)
     np.testing.assert_allclose(logits48[0], predict_logits(teacher48, frames48.select(frames48.split == "train").pixels, pcfg48), rtol=1e-5, atol=1e-5)
 
@@ -147,7 +147,7 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     assert json.loads((out / "compare.json").read_text()) == res
     assert res["kd"]["temperature"] == 2.0 and res["kd"]["alpha"] == 0.5
     assert not (out / "teacher_logits.npy").exists()  # the run's kd-cache, not a recomputed copy
-    ck = torch.load(out / "model.pt", map_location="cpu")
+    ck = load_checkpoint(out / "model.pt")
     assert ck["kd_config"]["temperature"] == 2.0 and ck["kd_config"]["alpha"] == 0.5
     assert any(not torch.equal(plain[k], ck["state_dict"][k]) for k in plain)
 
@@ -158,7 +158,7 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     res = run_variant(runs / "e2e", "seeds", 0.0, log=lambda s: None, seeds=(7,))
     assert json.loads((runs / "e2e" / "variant-seeds" / "compare.json").read_text()) == res
     assert res["seeds"] == [student_seed, 7] and set(res["perSeed"]["7"]) == {"student", "ablation"}
-    reseeded = torch.load(runs / "e2e" / "variant-seeds" / "seed7" / "student" / "model.pt", map_location="cpu")
+    reseeded = load_checkpoint(runs / "e2e" / "variant-seeds" / "seed7" / "student" / "model.pt")
     assert reseeded["train_config"]["seed"] == 7 and reseeded["distilled"]
     assert any(not torch.equal(plain[k], reseeded["state_dict"][k]) for k in plain)
     for key, v in res["summary"].items():
@@ -185,7 +185,7 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     for split in ("val", "test"):
         assert np.array_equal(frames.pixels[frames.split == split], base.pixels[base.split == split])
     assert not any(np.array_equal(frames.pixels[len(base_rows)], p) for p in base.pixels[base.split == "train"])
-    ck = torch.load(folder / "ablation-seed4321-12ids-epochs1" / "model.pt", map_location="cpu")
+    ck = load_checkpoint(folder / "ablation-seed4321-12ids-epochs1" / "model.pt")
     assert ck["train_config"]["epochs"] == 1 and not ck["distilled"]
     assert set(res) >= {"ablation (6 identities, 2 epochs)", "ablation (12 identities, 1 epochs)"}
 
@@ -247,9 +247,9 @@ def test_keep_last_ships_the_weights_at_the_end_of_the_schedule(tiny_dataset, tm
     cfg = tiny_config(tiny_dataset)
     for keep in ("best-val", "last"):
         tc = TrainConfig(epochs=3, batch_size=16, lr=3e-3, threads=2, keep=keep)
-        ck = torch.load(train_model("student", dataclasses.asdict(cfg.student), train, val, PreprocessConfig(), tc, tmp_path / keep, cfg.augment), map_location="cpu")
-        last = torch.load(tmp_path / keep / "last.pt", map_location="cpu")
-        best = torch.load(tmp_path / keep / "best.pt", map_location="cpu")
+        ck = load_checkpoint(train_model("student", dataclasses.asdict(cfg.student), train, val, PreprocessConfig(), tc, tmp_path / keep, cfg.augment))
+        last = load_checkpoint(tmp_path / keep / "last.pt")
+        best = load_checkpoint(tmp_path / keep / "best.pt")
         shipped = last["state_dict"] if keep == "last" else best
         assert all(torch.equal(ck["state_dict"][k], shipped[k]) for k in shipped)
         assert ck["kept_epoch"] == (3 if keep == "last" else ck["best_epoch"]) and ck["train_config"]["keep"] == keep
@@ -264,7 +264,7 @@ def test_bf16_precision_trains_under_autocast_and_scores_close_to_fp32(tiny_data
     states = {}
     for precision in ("fp32", "bf16"):
         tc = TrainConfig(epochs=1, batch_size=16, lr=3e-3, threads=2, keep="last", precision=precision)
-        ck = torch.load(train_model("student", dataclasses.asdict(cfg.student), train, val, PreprocessConfig(), tc, tmp_path / precision, cfg.augment), map_location="cpu")
+        ck = load_checkpoint(train_model("student", dataclasses.asdict(cfg.student), train, val, PreprocessConfig(), tc, tmp_path / precision, cfg.augment))
         assert ck["train_config"]["precision"] == precision
         assert all(v.dtype == torch.float32 for v in ck["state_dict"].values() if v.is_floating_point())
         assert np.isfinite(ck["history"][-1]["loss"])
