@@ -5,10 +5,10 @@ up mid-run affects both alike).
     sh training/py -m fasedge.bench                       # teacher and student, 3 rounds
     sh training/py -m fasedge.bench --arch student --rounds 5 --steps 20
 
-A training step is what ``train_model`` does per batch: augment cached pixels, normalise, forward
-(under autocast for bf16), loss, backward, AdamW. A scoring step is ``predict_logits`` on a batch
-(what the kd-cache stage runs). Random pixels stand in for frames: the cost does not depend on
-their content. Figures are images per second, median over rounds.
+A training step is what ``train_model`` does per batch: ``train_forward`` (augment cached
+pixels, normalise, forward under autocast for bf16), loss, backward, AdamW. A scoring step is
+``predict_logits`` on a batch (what the kd-cache stage runs). Random pixels stand in for frames:
+the cost does not depend on their content. Figures are images per second, median over rounds.
 """
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ import torch.nn.functional as F
 
 from . import nets
 from .config import PipelineConfig, to_dict
-from .dataset import augment, draw_params, to_input
-from .train import PRECISIONS, autocast, predict_logits
+from .dataset import draw_params
+from .train import PRECISIONS, predict_logits, train_forward
 
 
 def cpu_flags() -> list:
@@ -61,10 +61,8 @@ def bench(archs=("teacher", "student"), rounds: int = 3, steps: int = 10, batch:
             t0 = time.perf_counter()
             for s in range(steps):
                 b = slice(s * batch, (s + 1) * batch)
-                x = to_input(augment(torch.from_numpy(pixels[b].astype(np.float32)), torch.from_numpy(params[b])), cfg.preprocess)
-                with autocast(dev, precision):
-                    z = model(x)
-                loss = F.cross_entropy(z.float(), labels[b])
+                _, z = train_forward(model, pixels[b], torch.from_numpy(params[b]), cfg.preprocess, dev, precision)
+                loss = F.cross_entropy(z, labels[b])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()

@@ -92,6 +92,16 @@ def predict_logits(model: nn.Module, pixels: np.ndarray, pcfg: PreprocessConfig,
     return torch.cat(out).numpy() if out else np.zeros((0, 2), np.float32)
 
 
+def train_forward(model: nn.Module, pixels: np.ndarray, params: torch.Tensor, pcfg: PreprocessConfig, dev: torch.device, precision: str):
+    """The forward half of a training step: cached pixels [B, H, W, 3] augmented with ``params``,
+    normalised, and the model's logits at ``precision`` (cast back to fp32 for the loss).
+    Returns (input batch, logits)."""
+    x = to_input(augment(torch.from_numpy(pixels.astype(np.float32)), params), pcfg).to(dev)
+    with autocast(dev, precision):
+        logits = model(x)
+    return x, logits.float()
+
+
 def scores_from_logits(logits: np.ndarray, bonafide_index: int = 1) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
     p = np.exp(z)
@@ -209,12 +219,8 @@ def train_model(
                 params = torch.from_numpy(views[vc, b])
             else:
                 params = torch.from_numpy(fresh[s * per_rank : (s + 1) * per_rank])
-            pix = augment(torch.from_numpy(pixels[b].astype(np.float32)), params)
-            x = to_input(pix, pcfg).to(dev)
+            x, logits = train_forward(ddp_model, pixels[b], params, pcfg, dev, tcfg.precision)
             y = labels[b].to(dev)
-            with autocast(dev, tcfg.precision):
-                logits = ddp_model(x)
-            logits = logits.float()
             if is_kd:
                 zt = torch.from_numpy(teacher_logits[vc, b]).to(dev)
                 loss = kd_loss(logits, zt, y, kd.temperature, kd.alpha)
