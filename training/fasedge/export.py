@@ -98,8 +98,9 @@ def export_fp32(model: nn.Module, path: Path | str, input_shape=(1, 3, 80, 80)) 
     onnx.save(m, str(path))
 
 
-def ort_run(onnx_path: Path | str, batches: Sequence[np.ndarray]) -> List[np.ndarray]:
-    """Runs an ONNX file with onnxruntime-web (wasm, 1 thread) on each float32 NCHW batch."""
+def ort_run(onnx_path: Path | str, batches: Sequence[np.ndarray], jobs: int = 1) -> List[np.ndarray]:
+    """Runs an ONNX file with onnxruntime-web (wasm, 1 thread) on each float32 NCHW batch, in up to
+    ``jobs`` node processes at a time (each takes a contiguous share of the batches)."""
     with tempfile.TemporaryDirectory() as d:
         files = []
         for i, b in enumerate(batches):
@@ -107,24 +108,27 @@ def ort_run(onnx_path: Path | str, batches: Sequence[np.ndarray]) -> List[np.nda
             np.ascontiguousarray(b, dtype="<f4").tofile(f)
             files.append(str(f))
         shape = ",".join(str(v) for v in batches[0].shape)
-        out = []
-        # chunk the file list so one node process never holds too many inputs
-        for k in range(0, len(files), 200):
-            r = subprocess.run(["node", str(ORT_INFER), str(onnx_path), *files[k : k + 200], "--shape", shape], capture_output=True, text=True, cwd=str(REPO))
-            if r.returncode != 0:
-                raise RuntimeError(f"ort-infer failed: {r.stderr[-2000:]}")
-            res = json.loads(r.stdout)
-            for item in res["results"]:
-                o = item["outputs"][0]
-                out.append(np.asarray(o["data"], dtype=np.float32).reshape(o["dims"]))
+        # one node process never holds more than 200 inputs; at least `jobs` shares when there are enough
+        per = max(1, min(200, -(-len(files) // max(1, jobs))))
+        shares = [files[k : k + per] for k in range(0, len(files), per)]
+        out: List[np.ndarray] = []
+        for k in range(0, len(shares), max(1, jobs)):
+            procs = [subprocess.Popen(["node", str(ORT_INFER), str(onnx_path), *share, "--shape", shape], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(REPO)) for share in shares[k : k + max(1, jobs)]]
+            for p in procs:
+                stdout, stderr = p.communicate()
+                if p.returncode != 0:
+                    raise RuntimeError(f"ort-infer failed: {stderr[-2000:]}")
+                for item in json.loads(stdout)["results"]:
+                    o = item["outputs"][0]
+                    out.append(np.asarray(o["data"], dtype=np.float32).reshape(o["dims"]))
     return out
 
 
-def ort_logits(onnx_path: Path | str, x: np.ndarray, batch: int = 64) -> np.ndarray:
-    """Logits [N, 2] from onnxruntime-web for a float32 NCHW array."""
+def ort_logits(onnx_path: Path | str, x: np.ndarray, batch: int = 64, jobs: int = 1) -> np.ndarray:
+    """Logits [N, 2] from onnxruntime-web for a float32 NCHW array (``jobs`` node processes)."""
     if len(x) == 0:
         return np.zeros((0, 2), np.float32)
-    return np.concatenate(ort_run(onnx_path, [x[i : i + batch] for i in range(0, len(x), batch)]))
+    return np.concatenate(ort_run(onnx_path, [x[i : i + batch] for i in range(0, len(x), batch)], jobs))
 
 
 def parity(model: nn.Module, onnx_path: Path | str, x: np.ndarray) -> float:
