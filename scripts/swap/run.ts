@@ -166,6 +166,10 @@ async function loadModels(o: SwapOptions): Promise<{ models: EvaluatedModel[]; m
     const notes: string[] = from ? [`not in the shipped manifest: taken from ${from}`] : [];
     if (sha256(bytes) !== card.sha256) notes.push(`sha256 differs from the manifest (${card.sha256.slice(0, 12)})`);
     if (bytes.length !== card.bytes) notes.push(`file has ${bytes.length} bytes, manifest says ${card.bytes}`);
+    const tta = card["testTimeAugmentation"] as { views?: number; flip?: boolean; shift?: number } | undefined;
+    if (tta?.views && tta.views > 1) {
+      notes.push(`its file averages its network's logits over ${tta.views} test-time views (mirror ${tta.flip ? "on" : "off"}, shifts of ${tta.shift ?? 0} px): its MACs and times count every view`);
+    }
     const prov = card.provenance as Record<string, unknown> | undefined;
     await add(
       {

@@ -15,6 +15,7 @@ from .nets import MiniFASNetV2Config, StudentConfig, TeacherConfig
 from .preprocess import PreprocessConfig
 from .quantize import QuantConfig
 from .train import TrainConfig
+from .tta import TTAConfig
 
 
 @dataclass
@@ -25,7 +26,7 @@ class DataSpec:
     preset: str = "xlarge"  # synthetic generator preset used when ``manifest`` is empty
     seed: int = 1234  # synthetic generator seed
     out: str = ""  # where the synthetic dataset is generated (reused when its dataset.json matches); empty: data/synthetic-<preset>
-    workers: int = 2  # processes for generation and preprocessing
+    workers: int = 2  # processes for generation, preprocessing and the evaluate stage's onnxruntime-web scoring
 
     def folder(self) -> str:
         """Where the synthetic dataset is generated: ``out``, or the preset's default folder."""
@@ -54,6 +55,7 @@ class PipelineConfig:
     augment: AugmentConfig = field(default_factory=lambda: AugmentConfig(brightness=0.0, contrast=0.0, views=4))
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
     teacher_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=20, lr=2e-3, batch_size=64, keep="last", precision="bf16"))
+    teacher_tta: TTAConfig = field(default_factory=TTAConfig)  # views the served teacher's file averages its logits over (fasedge/tta.py; its metrics, threshold and band are measured on that file); the kd-cache distils from the bare network's logits on each training view
     student: StudentConfig = field(default_factory=StudentConfig)
     student_train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=15, lr=3e-3, batch_size=64, keep="last", precision="bf16"))
     kd: KDConfig = field(default_factory=KDConfig)
@@ -95,7 +97,7 @@ def from_dict(d: dict) -> PipelineConfig:
                 continue
             val = v[f.name]
             t = f.type if not isinstance(f.type, str) else None
-            sub = {"data": DataSpec, "preprocess": PreprocessConfig, "augment": AugmentConfig, "teacher": TeacherConfig, "student": StudentConfig, "kd": KDConfig, "quant": QuantConfig, "peer_net": MiniFASNetV2Config, "cross": CrossSpec}.get(f.name)
+            sub = {"data": DataSpec, "preprocess": PreprocessConfig, "augment": AugmentConfig, "teacher": TeacherConfig, "student": StudentConfig, "kd": KDConfig, "quant": QuantConfig, "peer_net": MiniFASNetV2Config, "cross": CrossSpec, "teacher_tta": TTAConfig}.get(f.name)
             if f.name.endswith("_train"):
                 sub = TrainConfig
             if sub is not None and isinstance(val, dict):
@@ -108,4 +110,7 @@ def from_dict(d: dict) -> PipelineConfig:
     def _tuple(v):
         return tuple(_tuple(x) if isinstance(x, list) else x for x in v)
 
-    return build(PipelineConfig, d)
+    cfg = build(PipelineConfig, d)
+    if "teacher_tta" not in d:  # written before the served teacher had test-time views: it had one
+        cfg.teacher_tta = TTAConfig(flip=False, shift=0)
+    return cfg

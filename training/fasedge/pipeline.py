@@ -47,6 +47,7 @@ from .golden import pick_frame, write_golden
 from .metrics import choose_threshold, evaluate
 from .preprocess import load_rgb, preprocess
 from .quantize import calibrate, export_qdq, prepare
+from .tta import wrap as tta_wrap
 from .train import PRECISIONS, TrainConfig, kept_epoch, load_checkpoint, load_model, scores_from_logits, teacher_logit_table, train_model
 
 NAME = {"teacher": "fas-teacher", "student": "fas-student", "ablation": "fas-student-nokd", "peer": "fas-peer-minifasnetv2"}
@@ -291,6 +292,8 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
                 if mid == "student-int8":
                     continue
                 model = load_model(spec["stage"]["checkpoint"])
+                if mid == "teacher-fp32":  # the served teacher: its network inside the test-time views
+                    model = tta_wrap(model, cfg.teacher_tta, pcfg.size).eval()
                 path = d / f"{mid}.onnx"
                 export_fp32(model, path, (1, 3, *pcfg.size))
                 err = parity(model, path, xs)
@@ -319,7 +322,7 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
             res = {}
             for mid, spec in models.items():
                 t0 = time.time()
-                both = ort_logits(spec["onnx"], np.concatenate([xv, xt]))  # one onnxruntime-web process per model
+                both = ort_logits(spec["onnx"], np.concatenate([xv, xt]), jobs=cfg.data.workers)  # onnxruntime-web, one thread per process
                 lv, lt = both[: len(xv)], both[len(xv) :]
                 sv, stt = scores_from_logits(lv), scores_from_logits(lt)
                 thr = choose_threshold(sv, lab[vi] == "bonafide", frames.species[vi])
@@ -400,6 +403,10 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
             if mid == "student-int8":
                 prov["config"]["quant"] = to_dict(cfg.quant)
                 prov["quantizedFrom"] = "student-fp32"
+            views = 1  # network runs per frame in the released file
+            if mid == "teacher-fp32":
+                prov["config"]["tta"] = to_dict(cfg.teacher_tta)
+                views = len(cfg.teacher_tta.views())
             entries[mid] = {
                 "id": mid,
                 "name": NAME[spec["role"]],
@@ -408,7 +415,7 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
                 "sha256": manifest_mod.sha256_file(dst),
                 "bytes": dst.stat().st_size,
                 "params": nets.count_params(model),
-                "macs": nets.count_macs(model, (1, 3, *pcfg.size)),
+                "macs": views * nets.count_macs(model, (1, 3, *pcfg.size)),
                 "dtype": "int8" if mid.endswith("int8") else "fp32",
                 "input": {"name": "input", "shape": [1, 3, *pcfg.size]},
                 "output": {"name": "logits", "shape": [1, 2], "bonafideIndex": 1},
@@ -417,6 +424,8 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
                 "metrics": metrics,
                 "provenance": prov,
             }
+            if views > 1:
+                entries[mid]["testTimeAugmentation"] = cfg.teacher_tta.to_manifest()
         cands = pick_frame(rows)
         frame = next((r for r in cands if (lambda im: im.shape[0] != im.shape[1])(load_rgb(csv_path.parent / r["path"]))), cands[0])
         rgb = load_rgb(csv_path.parent / frame["path"])

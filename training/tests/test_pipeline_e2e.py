@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from fasedge import manifest as man
+from fasedge import nets
 from fasedge.compare import compare
 from fasedge.config import CrossSpec, DataSpec, PipelineConfig
 from fasedge.dataset import AugmentConfig, load_frames, read_rows
@@ -19,6 +20,8 @@ from fasedge.pipeline import run
 from fasedge.preprocess import PreprocessConfig
 from fasedge.quantize import QuantConfig
 from fasedge.train import TrainConfig, load_checkpoint, load_model, predict_logits, train_model
+from fasedge.tta import TTAConfig
+from fasedge.tta import measure as measure_tta
 from fasedge.variants import run_variant
 
 
@@ -57,6 +60,19 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
         assert "printer_b" in cross["protocol"] and set(cross["apcerPerSpecies"]) <= {"print", "replay", "mask"}
     assert m["models"]["student-fp32"]["provenance"]["config"]["kd"]["temperature"] > 0
     assert m["models"]["student-int8"]["dtype"] == "int8"
+    # the served teacher's file averages its network over the test-time views, and says so
+    t = m["models"]["teacher-fp32"]
+    assert t["testTimeAugmentation"]["views"] == 10 and t["provenance"]["config"]["tta"] == {"flip": True, "shift": 2}
+    assert t["macs"] == 10 * nets.count_macs(nets.build("teacher", t["provenance"]["config"]["net"]), (1, 3, 80, 80))
+    assert "Gather" in {n.op_type for n in onnx.load(str(models / t["file"])).graph.node}
+    assert all("testTimeAugmentation" not in e for k, e in m["models"].items() if k != "teacher-fp32")
+    # fasedge.tta scores the run's teacher with each view set; its 10 views are the served file
+    res = measure_tta(runs / "e2e", view_sets=(TTAConfig(flip=False, shift=0), TTAConfig()), log=lambda s: None)
+    assert [v["views"] for v in res.values()] == [1, 10]
+    served = json.loads((runs / "e2e" / "evaluate" / "done.json").read_text())["models"]["teacher-fp32"]
+    assert res["10 views (flip True, shift 2)"]["test"]["acer"] == pytest.approx(served["test"]["acer"], abs=1e-9)
+    assert res["10 views (flip True, shift 2)"]["threshold"] == pytest.approx(served["threshold"], abs=1e-6)
+    assert json.loads((runs / "e2e" / "tta-teacher.json").read_text()).keys() == res.keys()
     assert set(m["pipeline"]["wallTimeByStageS"]) >= {"data", "cache", "teacher", "kd-cache", "student", "ablation", "peer", "quantize", "export", "evaluate", "cross-teacher", "release"}
     g = json.loads((models / "golden" / "golden.json").read_text())
     assert set(g["models"]) == set(m["models"])
