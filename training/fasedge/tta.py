@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 import numpy as np
-
 import torch
 from torch import nn
 
