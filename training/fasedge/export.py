@@ -114,8 +114,8 @@ def ort_run(onnx_path: Path | str, batches: Sequence[np.ndarray], jobs: int = 1)
         out: List[np.ndarray] = []
         for k in range(0, len(shares), max(1, jobs)):
             procs = [subprocess.Popen(["node", str(ORT_INFER), str(onnx_path), *share, "--shape", shape], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(REPO)) for share in shares[k : k + max(1, jobs)]]
-            for p in procs:
-                stdout, stderr = p.communicate()
+            done = [(p, *p.communicate()) for p in procs]  # every process ends before any error is raised
+            for p, stdout, stderr in done:
                 if p.returncode != 0:
                     raise RuntimeError(f"ort-infer failed: {stderr[-2000:]}")
                 for item in json.loads(stdout)["results"]:

@@ -45,6 +45,8 @@ def test_fp32_export_named_io_checker_and_parity(tmp_path):
     # dynamic batch: one frame at a time gives the same logits, also split over two processes, in order
     np.testing.assert_allclose(ort_logits(path, x, batch=1), ort_logits(path, x, batch=3), atol=1e-5)
     np.testing.assert_array_equal(ort_logits(path, x, batch=1, jobs=2), ort_logits(path, x, batch=1))
+    with pytest.raises(RuntimeError, match="ort-infer failed"):
+        ort_logits(tmp_path / "missing.onnx", x, batch=1, jobs=2)
 
 
 def test_int8_qdq_export_ships_int8_weights_and_matches_fake_quant(tmp_path):
