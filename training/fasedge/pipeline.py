@@ -47,8 +47,8 @@ from .golden import pick_frame, write_golden
 from .metrics import choose_threshold, evaluate
 from .preprocess import load_rgb, preprocess
 from .quantize import calibrate, export_qdq, prepare
-from .tta import wrap as tta_wrap
 from .train import PRECISIONS, TrainConfig, kept_epoch, load_checkpoint, load_model, scores_from_logits, teacher_logit_table, train_model
+from .tta import wrap as tta_wrap
 
 NAME = {"teacher": "fas-teacher", "student": "fas-student", "ablation": "fas-student-nokd", "peer": "fas-peer-minifasnetv2"}
 

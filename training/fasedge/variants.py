@@ -7,6 +7,7 @@
     sh training/py -m fasedge.variants teacher-size --run runs/default --size 160 --space-to-depth 2 --epochs 10
     sh training/py -m fasedge.variants teacher-kd --run runs/default --teacher size80-epochs40
     sh training/py -m fasedge.variants teacher-kd --run runs/default --teacher run --temperature 2 --alpha 0.5
+    sh training/py -m fasedge.variants teacher-kd --run runs/default --teacher run --served-views
     sh training/py -m fasedge.variants seeds --run runs/default --seeds 1,2
     sh training/py -m fasedge.variants identities --run runs/default --data-seed 99 --model ablation
     sh training/py -m fasedge.variants identities --run runs/default --data-seed 99 --model teacher
@@ -50,6 +51,7 @@ from .dataset import COLUMNS, load_frames, read_rows, view_table
 from .metrics import choose_threshold, evaluate
 from .preprocess import PreprocessConfig
 from .train import kept_epoch, load_checkpoint, load_model, predict_logits, scores_from_logits, teacher_logit_table, train_model
+from .tta import wrap as tta_wrap
 
 TERMS = ("fourier", "teacher-size", "teacher-kd", "seeds", "identities")
 
@@ -94,13 +96,13 @@ def student_setting(run: Path, cfg, log=print):
     return data, student_done, frames, train, val, views
 
 
-def run_variant(run: Path, term: str, weight: float, log=print, size: int = 0, epochs: int = 0, teacher: str = "", temperature: float = 0.0, alpha: float = -1.0, threads: int = 0, space_to_depth: int = 0, seeds: tuple = (), data_seed: int = -1, subjects: int = 0, model: str = "ablation") -> dict:
+def run_variant(run: Path, term: str, weight: float, log=print, size: int = 0, epochs: int = 0, teacher: str = "", temperature: float = 0.0, alpha: float = -1.0, threads: int = 0, space_to_depth: int = 0, seeds: tuple = (), data_seed: int = -1, subjects: int = 0, model: str = "ablation", served_views: bool = False) -> dict:
     if term not in TERMS:
         raise ValueError(f"unknown term {term!r} (known: {', '.join(TERMS)})")
     if term == "teacher-size":
         return run_teacher_size(run, size, epochs, log, space_to_depth=space_to_depth, threads=threads)
     if term == "teacher-kd":
-        return run_teacher_kd(run, teacher, log, temperature=temperature, alpha=alpha, threads=threads)
+        return run_teacher_kd(run, teacher, log, temperature=temperature, alpha=alpha, threads=threads, served_views=served_views)
     if term == "seeds":
         return run_seeds(run, seeds, log, threads=threads)
     if term == "identities":
@@ -202,34 +204,45 @@ def teacher_setting(checkpoint: Path, frames, views: np.ndarray, pcfg, manifest:
     return t_frames, t_pcfg, t_views
 
 
-def run_teacher_kd(run: Path, teacher: str, log=print, temperature: float = 0.0, alpha: float = -1.0, threads: int = 0) -> dict:
+def run_teacher_kd(run: Path, teacher: str, log=print, temperature: float = 0.0, alpha: float = -1.0, threads: int = 0, served_views: bool = False) -> dict:
     """The run's student distilled from the ``teacher-size`` variant ``teacher`` (or from the run's
-    own teacher, ``teacher="run"``), optionally with another KD temperature and/or alpha."""
+    own teacher, ``teacher="run"``), optionally with another KD temperature and/or alpha. With
+    ``served_views`` the teacher's logits on each training view are those of the teacher as its
+    file serves it: the mean over the run's ``teacher_tta`` views (fasedge.tta), computed at the
+    teacher's training precision like the pipeline's kd-cache."""
     cfg = load_run_config(run, log)
     kd = dataclasses.replace(cfg.kd, temperature=temperature or cfg.kd.temperature, alpha=cfg.kd.alpha if alpha < 0 else alpha)
     own = teacher == "run"
     folder = run / "teacher" if own else run / "variant-teacher-size" / teacher
     if not teacher or not (folder / "model.pt").exists():
         raise ValueError(f"teacher-kd needs --teacher run or --teacher NAME with {run}/variant-teacher-size/NAME/model.pt (a teacher-size result)")
-    if own and kd == cfg.kd:
-        raise ValueError("--teacher run with the run's own KD settings is the run's student itself: change --temperature or --alpha")
+    n_views = len(cfg.teacher_tta.views()) if served_views else 1
+    if own and kd == cfg.kd and n_views == 1:
+        raise ValueError("--teacher run with the run's own KD settings is the run's student itself: change --temperature or --alpha, or add --served-views")
     ablation_done = json.loads((run / "ablation" / "done.json").read_text())
     pcfg = cfg.preprocess
     data, student_done, frames, train, val, views = student_setting(run, cfg, log)
     tc = dataclasses.replace(cfg.student_train, epochs=int(student_done["epochs"]), max_wall_s=0.0, threads=threads or cfg.student_train.threads)
-    tag = teacher if kd == cfg.kd else f"{teacher}-T{kd.temperature:g}-a{kd.alpha:g}"
+    t_name = teacher if n_views == 1 else f"{teacher}-views{n_views}"
+    tag = t_name if kd == cfg.kd else f"{t_name}-T{kd.temperature:g}-a{kd.alpha:g}"
     out = run / "variant-teacher-kd" / tag
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     t_frames, t_pcfg, t_views = teacher_setting(folder / "model.pt", frames, views, pcfg, Path(data["manifest"]), run / "cache", cfg.data.workers, log)
     # a teacher's logits on the run's views serve every KD setting: kept in the teacher's own folder
-    logits_path = run / "kd-cache" / "teacher_logits.npy" if own else run / "variant-teacher-kd" / teacher / "teacher_logits.npy"
+    logits_path = run / "kd-cache" / "teacher_logits.npy" if own and n_views == 1 else run / "variant-teacher-kd" / t_name / "teacher_logits.npy"
+
+    def served():
+        net = load_model(folder / "model.pt")
+        return tta_wrap(net, cfg.teacher_tta, t_pcfg.size).eval() if n_views > 1 else net
+
     if not logits_path.exists():
         logits_path.parent.mkdir(parents=True, exist_ok=True)
-        model = load_model(folder / "model.pt").to(memory_format=torch.channels_last)
+        model = served().to(memory_format=torch.channels_last)
         torch.set_num_threads(threads or cfg.teacher_train.threads)
         tmp = logits_path.with_suffix(".tmp.npy")
-        np.save(tmp, teacher_logit_table(model, t_frames.select(t_frames.split == "train"), t_views, t_pcfg, log=log))
+        extra = {"batch": 64, "precision": cfg.teacher_train.precision} if n_views > 1 else {}
+        np.save(tmp, teacher_logit_table(model, t_frames.select(t_frames.split == "train"), t_views, t_pcfg, log=log, **extra))
         tmp.replace(logits_path)
     tlog = np.load(logits_path)
     ck = train_model("student", to_dict(cfg.student), train, val, pcfg, tc, out, cfg.augment, kd=kd, teacher_logits=tlog, views=views, log=log)
@@ -238,18 +251,19 @@ def run_teacher_kd(run: Path, teacher: str, log=print, temperature: float = 0.0,
     result = {
         "term": "teacher-kd",
         "teacher": teacher,
+        "teacherViews": n_views,
         "kd": dataclasses.asdict(kd),
         "epochs": tc.epochs,
         "wallS": round(wall, 1),
         "data": data.get("dataset", {}).get("preset", data["manifest"]),
         "note": "PyTorch fp32 on the run's cached frames (the teacher at its own input size); threshold chosen on val, applied to test; synthetic data",
-        "teacher " + teacher: split_metrics(load_model(folder / "model.pt"), t_frames, t_pcfg),
+        "teacher " + t_name: split_metrics(served(), t_frames, t_pcfg),
         "student<-run's teacher": split_metrics(load_model(student_done["checkpoint"]), frames, pcfg),
         "ablation (no teacher)": split_metrics(load_model(ablation_done["checkpoint"]), frames, pcfg),
         name: split_metrics(load_model(ck), frames, pcfg),
     }
     (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
-    for key in ("teacher " + teacher, "student<-run's teacher", "ablation (no teacher)", name):
+    for key in ("teacher " + t_name, "student<-run's teacher", "ablation (no teacher)", name):
         m = result[key]
         log(f"[variant] {key:34s} val ACER {m['val']['acer']:.4f} AUC {m['val']['auc']:.4f} | test ACER {m['test']['acer']:.4f} AUC {m['test']['auc']:.4f}")
     return result
@@ -415,13 +429,14 @@ def main(argv=None) -> int:
     ap.add_argument("--teacher", default="", help="teacher-kd: a teacher-size result of the run (e.g. size80-epochs40, size128-epochs20), or 'run' for the run's own teacher")
     ap.add_argument("--temperature", type=float, default=0.0, help="teacher-kd: KD temperature (default: the run's)")
     ap.add_argument("--alpha", type=float, default=-1.0, help="teacher-kd: weight of the hard-label term (default: the run's)")
+    ap.add_argument("--served-views", action="store_true", help="teacher-kd: distil from the teacher as its file serves it, the mean over the run's teacher_tta views")
     ap.add_argument("--seeds", default="", help="seeds: comma-separated training seeds other than the run's (e.g. 1,2)")
     ap.add_argument("--data-seed", type=int, default=-1, help="identities: dataset seed of the new identities (not the run's)")
     ap.add_argument("--subjects", type=int, default=0, help="identities: new training identities (default: as many as the run's)")
     ap.add_argument("--model", default="ablation", choices=("ablation", "teacher"), help="identities: which of the run's models to train again")
     ap.add_argument("--threads", type=int, default=0, help="teacher-size, teacher-kd, seeds, identities: torch threads (default: the run's; 1 lets two variants share two cores)")
     args = ap.parse_args(argv)
-    run_variant(Path(args.run), args.term, args.weight, size=args.size, epochs=args.epochs, teacher=args.teacher, temperature=args.temperature, alpha=args.alpha, threads=args.threads, space_to_depth=args.space_to_depth, seeds=tuple(x for x in args.seeds.split(",") if x.strip()), data_seed=args.data_seed, subjects=args.subjects, model=args.model)
+    run_variant(Path(args.run), args.term, args.weight, size=args.size, epochs=args.epochs, teacher=args.teacher, temperature=args.temperature, alpha=args.alpha, threads=args.threads, space_to_depth=args.space_to_depth, seeds=tuple(x for x in args.seeds.split(",") if x.strip()), data_seed=args.data_seed, subjects=args.subjects, model=args.model, served_views=args.served_views)
     return 0
 
 

@@ -20,7 +20,7 @@ from fasedge.pipeline import run
 from fasedge.preprocess import PreprocessConfig
 from fasedge.quantize import QuantConfig
 from fasedge.train import TrainConfig, load_checkpoint, load_model, predict_logits, train_model
-from fasedge.tta import TTAConfig
+from fasedge.tta import TTA, TTAConfig
 from fasedge.tta import measure as measure_tta
 from fasedge.variants import run_variant
 
@@ -167,6 +167,19 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     assert ck["kd_config"]["temperature"] == 2.0 and ck["kd_config"]["alpha"] == 0.5
     assert any(not torch.equal(plain[k], ck["state_dict"][k]) for k in plain)
 
+    # the run's teacher as its file serves it, the mean over its views: other logits, another student
+    res = run_variant(runs / "e2e", "teacher-kd", 0.0, log=lambda s: None, teacher="run", served_views=True)
+    out = runs / "e2e" / "variant-teacher-kd" / "run-views10"
+    assert res["teacherViews"] == 10 and json.loads((out / "compare.json").read_text()) == res
+    served_logits = np.load(out / "teacher_logits.npy")
+    assert served_logits.shape == own.shape and not np.allclose(served_logits, own)
+    teacher = load_model(json.loads((runs / "e2e" / "teacher" / "done.json").read_text())["checkpoint"])
+    frames = load_frames(tiny_dataset, PreprocessConfig(), runs / "e2e" / "cache", workers=1, log=lambda s: None)
+    served_teacher = TTA(teacher, TTAConfig(), (80, 80))
+    np.testing.assert_allclose(served_logits[0], predict_logits(served_teacher, frames.select(frames.split == "train").pixels, PreprocessConfig()), rtol=1e-4, atol=1e-4)
+    ck = load_checkpoint(out / "model.pt")
+    assert any(not torch.equal(plain[k], ck["state_dict"][k]) for k in plain)
+
     # the distilled student and its ablation again with another seed, against the run's own seed
     student_seed = tiny_config(tiny_dataset).student_train.seed
     with pytest.raises(ValueError, match="the run's own"):
@@ -215,7 +228,7 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     r = analyse(runs / "e2e", variants=True, workers=1, log=lambda s: None)
     assert json.loads((runs / "e2e" / "errors.json").read_text()) == r
     assert set(r["models"]) == {"teacher", "student", "ablation", "teacher-size48-epochs1", "teacher-size160-s2d2-epochs1", "teacher-size80-epochs2",
-                                "student<-size80-epochs2", "student<-size48-epochs1", "student<-run-T2-a0.5", "student-seed7", "ablation-seed7", "student+fourier",
+                                "student<-size80-epochs2", "student<-size48-epochs1", "student<-run-T2-a0.5", "student<-run-views10", "student-seed7", "ablation-seed7", "student+fourier",
                                 "identities-ablation-seed4321-12ids-epochs1"}
     kd = json.loads((runs / "e2e" / "variant-teacher-kd" / "size80-epochs2" / "compare.json").read_text())
     for split in ("val", "test"):
