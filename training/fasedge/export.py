@@ -108,12 +108,13 @@ def ort_run(onnx_path: Path | str, batches: Sequence[np.ndarray], jobs: int = 1)
             np.ascontiguousarray(b, dtype="<f4").tofile(f)
             files.append(str(f))
         shape = ",".join(str(v) for v in batches[0].shape)
+        jobs = max(1, jobs)
         # one node process never holds more than 200 inputs; at least `jobs` shares when there are enough
-        per = max(1, min(200, -(-len(files) // max(1, jobs))))
+        per = max(1, min(200, -(-len(files) // jobs)))
         shares = [files[k : k + per] for k in range(0, len(files), per)]
         out: List[np.ndarray] = []
-        for k in range(0, len(shares), max(1, jobs)):
-            procs = [subprocess.Popen(["node", str(ORT_INFER), str(onnx_path), *share, "--shape", shape], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(REPO)) for share in shares[k : k + max(1, jobs)]]
+        for k in range(0, len(shares), jobs):
+            procs = [subprocess.Popen(["node", str(ORT_INFER), str(onnx_path), *share, "--shape", shape], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(REPO)) for share in shares[k : k + jobs]]
             done = [(p, *p.communicate()) for p in procs]  # every process ends before any error is raised
             for p, stdout, stderr in done:
                 if p.returncode != 0:
