@@ -25,20 +25,7 @@ import torch.nn.functional as F
 from . import nets
 from .config import PipelineConfig, to_dict
 from .dataset import draw_params
-from .train import PRECISIONS, predict_logits, train_forward
-
-
-def cpu_flags() -> list:
-    """The bf16-related instruction-set flags of this CPU (empty where /proc/cpuinfo is absent)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return []
-    flags = set()
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            flags.update(line.split(":", 1)[1].split())
-    return sorted(f for f in flags if f in ("avx512_bf16", "amx_bf16", "amx_tile", "avx512f"))
+from .train import PRECISIONS, cpu_flags, predict_logits, train_forward
 
 
 def bench(archs=("teacher", "student"), rounds: int = 3, steps: int = 10, batch: int = 64, threads: int = 2, log=print) -> dict:

@@ -47,7 +47,7 @@ from .golden import pick_frame, write_golden
 from .metrics import choose_threshold, evaluate
 from .preprocess import load_rgb, preprocess
 from .quantize import calibrate, export_qdq, prepare
-from .train import PRECISIONS, TrainConfig, kept_epoch, load_checkpoint, load_model, scores_from_logits, teacher_logit_table, train_model
+from .train import PRECISIONS, TrainConfig, bf16_native, kept_epoch, load_checkpoint, load_model, machine, precision_warning, scores_from_logits, teacher_logit_table, train_model
 from .tta import wrap as tta_wrap
 
 NAME = {"teacher": "fas-teacher", "student": "fas-student", "ablation": "fas-student-nokd", "peer": "fas-peer-minifasnetv2"}
@@ -163,7 +163,11 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
     root = runs_dir / cfg.name
     R = Runner(cfg, root)
     (root / "config.json").write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
-    R.log(f"pipeline {cfg.name} (quick={cfg.quick}) torch {torch.__version__}, commit {git_commit()}")
+    host = machine()
+    R.log(f"pipeline {cfg.name} (quick={cfg.quick}) torch {torch.__version__}, commit {git_commit()}; {host['cpu']}, {host['logicalCpus']} CPUs, bf16 {'native' if host['bf16Native'] else 'emulated'}")
+    for prec in sorted({c.precision for c in (cfg.teacher_train, cfg.student_train, cfg.peer_train)}):
+        if precision_warning(prec):
+            R.log(f"warning: {precision_warning(prec)}")
     pcfg = cfg.preprocess
 
     # ---- data
@@ -435,7 +439,7 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
             "generatedAt": utc_now(),
             "notice": "All metrics are measured on the data named in each model's provenance.data. Synthetic-data figures are not real-world accuracy.",
             "serving": {"student": "student-int8", "teacher": "teacher-fp32", "uncertaintyBand": band["band"], "uncertaintyBandSelection": {k: v for k, v in band.items() if k != "band"}},
-            "pipeline": {"name": cfg.name, "quick": cfg.quick, "commit": commit, "wallTimeByStageS": dict(R.times), "config": to_dict(cfg)},
+            "pipeline": {"name": cfg.name, "quick": cfg.quick, "commit": commit, "machine": host, "wallTimeByStageS": dict(R.times), "config": to_dict(cfg)},
             "models": entries,
         }
         manifest_mod.write(man, stage_dir / "manifest.json")
@@ -505,6 +509,11 @@ def main(argv=None) -> int:
     every_stage = {k: v for k, v in (("threads", args.threads), ("keep", args.keep), ("precision", args.precision)) if v}
     for attr in ("teacher_train", "student_train", "peer_train"):
         setattr(cfg, attr, dataclasses.replace(getattr(cfg, attr), **every_stage))
+    emulated = [a for a in ("teacher_train", "student_train", "peer_train") if getattr(cfg, a).precision == "bf16" and (a != "peer_train" or cfg.peer)]
+    if emulated and not args.precision and not bf16_native():
+        print(f"error: the config trains {', '.join(a.replace('_train', '') for a in emulated)} in bf16. "
+              f"{precision_warning('bf16')} Pass --precision fp32, or --precision bf16 to run the emulation anyway.", file=sys.stderr)
+        return 2
     run(cfg, Path(args.models), Path(args.runs))
     return 0
 

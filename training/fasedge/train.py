@@ -69,6 +69,52 @@ def autocast(dev: torch.device, precision: str):
     return torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
+def cpu_flags() -> list:
+    """The bf16-related instruction-set flags of this CPU (empty where /proc/cpuinfo is absent)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return []
+    flags = set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            flags.update(line.split(":", 1)[1].split())
+    return sorted(f for f in flags if f in ("avx512_bf16", "amx_bf16", "amx_tile", "avx512f", "avx2"))
+
+
+def bf16_native(dev: Optional[torch.device] = None) -> bool:
+    """Whether bf16 autocast runs on hardware on ``dev``: a CUDA GPU that supports bf16, or a CPU
+    with a bf16 dot-product instruction (AVX512-BF16 or AMX). Elsewhere oneDNN emulates it."""
+    dev = dev or device()
+    if dev.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    return any(f in cpu_flags() for f in ("avx512_bf16", "amx_bf16"))
+
+
+def machine() -> dict:
+    """What a wall time was measured on: CPU model, logical CPUs, bf16-related flags, torch version."""
+    model = ""
+    try:
+        model = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("model name")), "")
+    except OSError:
+        pass
+    dev = device()
+    out = {"cpu": model or "unknown", "logicalCpus": os.cpu_count(), "cpuFlags": cpu_flags(), "torch": torch.__version__, "bf16Native": bf16_native(dev)}
+    if dev.type == "cuda":
+        out["gpu"] = torch.cuda.get_device_name(dev)
+    return out
+
+
+def precision_warning(precision: str, dev: Optional[torch.device] = None) -> str:
+    """A warning for a ``TrainConfig.precision`` that this machine can only emulate ("" if none)."""
+    if precision != "bf16" or bf16_native(dev):
+        return ""
+    dev = dev or device()
+    where = "this GPU does not support bf16" if dev.type == "cuda" else "no avx512_bf16 or amx_bf16 in /proc/cpuinfo; on a 2-core AVX2 CPU it trained 9-27x slower than fp32"
+    return (f"bf16 autocast is emulated here ({where}). --precision fp32 trains at this machine's speed (another arithmetic, "
+            "so the models are not bit-for-bit the shipped ones); `python -m fasedge.bench` measures both.")
+
+
 def device() -> torch.device:
     if torch.cuda.is_available():
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
@@ -162,6 +208,8 @@ def train_model(
     final = out_dir / "model.pt"
     if final.exists():
         return final
+    if rank == 0 and precision_warning(tcfg.precision, dev):
+        log(f"warning: {precision_warning(tcfg.precision, dev)}")
 
     torch.manual_seed(tcfg.seed)
     rng_sub = np.random.default_rng(tcfg.seed)

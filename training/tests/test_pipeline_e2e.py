@@ -2,6 +2,7 @@
 peer -> int8 -> ONNX -> evaluation -> cross-instrument protocol -> manifest + golden fixture."""
 import dataclasses
 import json
+import os
 from collections import Counter
 
 import numpy as np
@@ -16,10 +17,11 @@ from fasedge.config import CrossSpec, DataSpec, PipelineConfig
 from fasedge.dataset import AugmentConfig, load_frames, read_rows
 from fasedge.errors import analyse
 from fasedge.nets import MiniFASNetV2Config, StudentConfig, TeacherConfig
+from fasedge import pipeline
 from fasedge.pipeline import run
 from fasedge.preprocess import PreprocessConfig
 from fasedge.quantize import QuantConfig
-from fasedge.train import TrainConfig, load_checkpoint, load_model, predict_logits, train_model
+from fasedge.train import TrainConfig, bf16_native, cpu_flags, load_checkpoint, load_model, precision_warning, predict_logits, train_model
 from fasedge.tta import TTA, TTAConfig
 from fasedge.tta import measure as measure_tta
 from fasedge.variants import run_variant
@@ -74,6 +76,10 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     assert res["10 views (flip True, shift 2)"]["threshold"] == pytest.approx(served["threshold"], abs=1e-6)
     assert json.loads((runs / "e2e" / "tta-teacher.json").read_text()).keys() == res.keys()
     assert set(m["pipeline"]["wallTimeByStageS"]) >= {"data", "cache", "teacher", "kd-cache", "student", "ablation", "peer", "quantize", "export", "evaluate", "cross-teacher", "release"}
+    # the wall times come with the machine they were measured on
+    host = m["pipeline"]["machine"]
+    assert host["logicalCpus"] == os.cpu_count() and host["torch"] == torch.__version__ and host["cpu"]
+    assert host["bf16Native"] == bf16_native() and host["cpuFlags"] == cpu_flags()
     g = json.loads((models / "golden" / "golden.json").read_text())
     assert set(g["models"]) == set(m["models"])
     x = np.fromfile(models / "golden" / g["models"]["student-int8"]["input"], dtype="<f4")
@@ -293,7 +299,11 @@ def test_bf16_precision_trains_under_autocast_and_scores_close_to_fp32(tiny_data
     states = {}
     for precision in ("fp32", "bf16"):
         tc = TrainConfig(epochs=1, batch_size=16, lr=3e-3, threads=2, keep="last", precision=precision)
-        ck = load_checkpoint(train_model("student", dataclasses.asdict(cfg.student), train, val, PreprocessConfig(), tc, tmp_path / precision, cfg.augment))
+        lines = []
+        ck = load_checkpoint(train_model("student", dataclasses.asdict(cfg.student), train, val, PreprocessConfig(), tc, tmp_path / precision, cfg.augment, log=lines.append))
+        # a CPU without bf16 hardware emulates it, many times slower: the stage says so in its log
+        warned = [ln for ln in lines if ln.startswith("warning: bf16 autocast is emulated")]
+        assert len(warned) == (1 if precision == "bf16" and not bf16_native() else 0)
         assert ck["train_config"]["precision"] == precision
         assert all(v.dtype == torch.float32 for v in ck["state_dict"].values() if v.is_floating_point())
         assert np.isfinite(ck["history"][-1]["loss"])
@@ -309,3 +319,30 @@ def test_bf16_precision_trains_under_autocast_and_scores_close_to_fp32(tiny_data
     assert 0 < err < 0.05 * max(1.0, np.abs(z32).max())
     with pytest.raises(ValueError, match="precision"):
         train_model("student", dataclasses.asdict(cfg.student), train, val, PreprocessConfig(), TrainConfig(epochs=1, precision="fp16"), tmp_path / "bad", cfg.augment)
+
+
+def test_pipeline_refuses_to_emulate_bf16_unless_asked(tmp_path, monkeypatch, capsys):
+    """The shipped config trains in bf16; on a CPU without bf16 hardware that runs 9-27x slower
+    than fp32, so `npm run train` stops at once and names the two ways on, instead of running for days."""
+    started = []
+    monkeypatch.setattr(pipeline, "run", lambda cfg, models, runs: started.append(cfg))
+    argv = ["--runs", str(tmp_path / "runs"), "--models", str(tmp_path / "models")]
+    monkeypatch.setattr(pipeline, "bf16_native", lambda dev=None: False)
+    assert pipeline.main(argv) == 2 and started == []
+    err = capsys.readouterr().err
+    assert "teacher, student in bf16" in err and "--precision fp32" in err and "--precision bf16" in err
+    assert not (tmp_path / "runs").exists()
+    assert pipeline.main(argv + ["--precision", "fp32"]) == 0
+    assert {c.precision for c in (started[-1].teacher_train, started[-1].student_train)} == {"fp32"}
+    assert pipeline.main(argv + ["--precision", "bf16"]) == 0 and started[-1].teacher_train.precision == "bf16"
+    # a config that trains in fp32 never asks, and neither does a machine with bf16 hardware
+    assert pipeline.main(argv + ["--quick"]) == 0 and started[-1].teacher_train.precision == "fp32"
+    monkeypatch.setattr(pipeline, "bf16_native", lambda dev=None: True)
+    assert pipeline.main(argv) == 0 and started[-1].teacher_train.precision == "bf16"
+    assert len(started) == 4
+
+
+def test_precision_warning_names_emulated_bf16_only():
+    assert precision_warning("fp32") == ""
+    assert (precision_warning("bf16") == "") == bf16_native()
+    assert set(cpu_flags()) <= {"avx512_bf16", "amx_bf16", "amx_tile", "avx512f", "avx2"}
