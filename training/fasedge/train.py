@@ -69,6 +69,9 @@ def autocast(dev: torch.device, precision: str):
     return torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
+BF16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")  # x86 AVX512-BF16 and AMX; Arm's BF16 extension ("Features: ... bf16")
+
+
 def cpu_flags() -> list:
     """The bf16-related instruction-set flags of this CPU (empty where /proc/cpuinfo is absent)."""
     try:
@@ -77,18 +80,18 @@ def cpu_flags() -> list:
         return []
     flags = set()
     for line in text.splitlines():
-        if line.startswith("flags"):
+        if line.startswith(("flags", "Features")):
             flags.update(line.split(":", 1)[1].split())
-    return sorted(f for f in flags if f in ("avx512_bf16", "amx_bf16", "amx_tile", "avx512f", "avx2"))
+    return sorted(f for f in flags if f in BF16_FLAGS + ("amx_tile", "avx512f", "avx2"))
 
 
 def bf16_native(dev: Optional[torch.device] = None) -> bool:
     """Whether bf16 autocast runs on hardware on ``dev``: a CUDA GPU that supports bf16, or a CPU
-    with a bf16 dot-product instruction (AVX512-BF16 or AMX). Elsewhere oneDNN emulates it."""
+    with a bf16 dot-product instruction (AVX512-BF16, AMX, Arm BF16). Elsewhere oneDNN emulates it."""
     dev = dev or device()
     if dev.type == "cuda":
         return bool(torch.cuda.is_bf16_supported())
-    return any(f in cpu_flags() for f in ("avx512_bf16", "amx_bf16"))
+    return any(f in cpu_flags() for f in BF16_FLAGS)
 
 
 def machine() -> dict:
@@ -110,7 +113,7 @@ def precision_warning(precision: str, dev: Optional[torch.device] = None) -> str
     if precision != "bf16" or bf16_native(dev):
         return ""
     dev = dev or device()
-    where = "this GPU does not support bf16" if dev.type == "cuda" else "no avx512_bf16 or amx_bf16 in /proc/cpuinfo; on a 2-core AVX2 CPU it trained 9-27x slower than fp32"
+    where = "this GPU does not support bf16" if dev.type == "cuda" else "no avx512_bf16, amx_bf16 or bf16 flag in /proc/cpuinfo; on a 2-core AVX2 CPU it trained 9-27x slower than fp32"
     return (f"bf16 autocast is emulated here ({where}). --precision fp32 trains at this machine's speed (another arithmetic, "
             "so the models are not bit-for-bit the shipped ones); `python -m fasedge.bench` measures both.")
 

@@ -345,4 +345,4 @@ def test_pipeline_refuses_to_emulate_bf16_unless_asked(tmp_path, monkeypatch, ca
 def test_precision_warning_names_emulated_bf16_only():
     assert precision_warning("fp32") == ""
     assert (precision_warning("bf16") == "") == bf16_native()
-    assert set(cpu_flags()) <= {"avx512_bf16", "amx_bf16", "amx_tile", "avx512f", "avx2"}
+    assert set(cpu_flags()) <= {"avx512_bf16", "amx_bf16", "bf16", "amx_tile", "avx512f", "avx2"}
