@@ -165,9 +165,8 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
     (root / "config.json").write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
     host = machine()
     R.log(f"pipeline {cfg.name} (quick={cfg.quick}) torch {torch.__version__}, commit {git_commit()}; {host['cpu']}, {host['logicalCpus']} CPUs, bf16 {'native' if host['bf16Native'] else 'emulated'}")
-    for prec in sorted({c.precision for c in (cfg.teacher_train, cfg.student_train, cfg.peer_train)}):
-        if precision_warning(prec):
-            R.log(f"warning: {precision_warning(prec)}")
+    if not host["bf16Native"] and "bf16" in {c.precision for c in (cfg.teacher_train, cfg.student_train, cfg.peer_train)}:
+        R.log(f"warning: {precision_warning('bf16')}")
     pcfg = cfg.preprocess
 
     # ---- data

@@ -211,8 +211,9 @@ def train_model(
     final = out_dir / "model.pt"
     if final.exists():
         return final
-    if rank == 0 and precision_warning(tcfg.precision, dev):
-        log(f"warning: {precision_warning(tcfg.precision, dev)}")
+    warning = precision_warning(tcfg.precision, dev) if rank == 0 else ""
+    if warning:
+        log(f"warning: {warning}")
 
     torch.manual_seed(tcfg.seed)
     rng_sub = np.random.default_rng(tcfg.seed)
