@@ -4,7 +4,7 @@
 2. Calibrate activation ranges (min / max) on training frames at the points ONNX Runtime quantises:
    the network input, every Conv(+ReLU) output, every residual Add, the global pool.
 3. Fake-quantise: weights per output channel, symmetric int8 (zero point 0); activations per tensor,
-   asymmetric uint8. Optionally fine-tune with the fake quantisers in place (QAT, straight-through).
+   asymmetric uint8.
 4. Export with opset 13: fake quantisers become QuantizeLinear/DequantizeLinear pairs; then rewrite
    the graph so constant weights are int8 initialisers feeding DequantizeLinear directly (no fp32
    copy ships) and biases are int32 (scale = input scale x weight scale), the layout ONNX Runtime
@@ -29,10 +29,10 @@ class QuantConfig:
     """int8 post-training quantisation settings (saved in the int8 model's provenance)."""
 
     calib_frames: int = 512  # training frames used to calibrate activation ranges
-    calib_seed: int = 7  # which training frames (sampled with this seed)
-    act_percentile: float = 99.99  # activation range = this percentile of |observed| per side (100 = min/max)
-    qat_epochs: int = 0  # quantisation-aware fine-tuning epochs (0 = post-training only)
-    qat_lr: float = 1e-4  # learning rate of QAT fine-tuning
+    calib_seed: int = 7  # which training frames (sampled with this seed), and the seed of the observers' subsampling
+    act_percentile: float = 99.99  # activation range per side: the mean over calibration batches of the (100 - p) % and p % quantiles (100 = min / max over all batches)
+    qat_epochs: int = 0  # quantisation-aware fine-tuning epochs: only 0 (post-training quantisation) is supported; the pipeline refuses other values
+    qat_lr: float = 1e-4  # learning rate of quantisation-aware fine-tuning (unused while qat_epochs is 0)
 
 
 def fold_bn(model: nn.Module) -> nn.Module:
@@ -91,11 +91,17 @@ class QLinear(_WeightFQ, nn.Linear):
 
 
 class ActQuant(nn.Module):
-    """Per-tensor uint8 fake quantiser; in observe mode it records the range instead."""
+    """Per-tensor uint8 fake quantiser; in observe mode it records, per batch, the min, the max and
+    the quantiles of ``percentile`` (``calibrate`` sets both it and the generator that subsamples
+    large activations, so the ranges depend on the calibration seed only)."""
+
+    MAX_SAMPLES = 200_000  # quantiles of larger activations are estimated on this many random elements
 
     def __init__(self):
         super().__init__()
         self.observe = True
+        self.percentile = 99.99
+        self.generator = torch.Generator().manual_seed(0)
         self.samples: List[torch.Tensor] = []
         self.register_buffer("scale", torch.tensor(1.0))
         self.register_buffer("zero_point", torch.tensor(0, dtype=torch.int32))
@@ -103,9 +109,10 @@ class ActQuant(nn.Module):
     def forward(self, x):
         if self.observe:
             flat = x.detach().float().flatten()
-            if flat.numel() > 200_000:
-                flat = flat[torch.randperm(flat.numel())[:200_000]]
-            self.samples.append(torch.stack([flat.min(), flat.max(), *(torch.quantile(flat, torch.tensor([0.0001, 0.9999])) if flat.numel() > 1 else (flat.min(), flat.max()))]))
+            if flat.numel() > self.MAX_SAMPLES:
+                flat = flat[torch.randperm(flat.numel(), generator=self.generator)[: self.MAX_SAMPLES]]
+            hi = round(min(self.percentile, 100.0) / 100.0, 10)
+            self.samples.append(torch.stack([flat.min(), flat.max(), *(torch.quantile(flat, torch.tensor([1.0 - hi, hi])) if flat.numel() > 1 else (flat.min(), flat.max()))]))
             return x
         return torch.fake_quantize_per_tensor_affine(x, self.scale.item(), int(self.zero_point.item()), 0, 255)
 
@@ -181,9 +188,16 @@ def prepare(model: nn.Module) -> Quantised:
 
 
 @torch.no_grad()
-def calibrate(q: Quantised, batches, percentile: float) -> Quantised:
-    """Runs calibration batches through the observers and fixes every activation's scale / zero point."""
+def calibrate(q: Quantised, batches, percentile: float, seed: int = 0) -> Quantised:
+    """Runs calibration batches through the observers and fixes every activation's scale / zero
+    point (ranges from ``percentile``, see ``QuantConfig.act_percentile``; ``seed`` fixes the
+    subsampling of large activations)."""
+    if not 50.0 < percentile <= 100.0:
+        raise ValueError(f"act_percentile is in (50, 100], not {percentile}")
     q.eval()
+    for k, a in enumerate(q.all_quantisers()):
+        a.percentile = percentile
+        a.generator = torch.Generator().manual_seed(seed * 1000 + k)
     for x in batches:
         q(x)
     q.finalise(percentile)

@@ -69,6 +69,8 @@ def test_int8_qdq_export_ships_int8_weights_and_matches_fake_quant(tmp_path):
     for c in convs:
         dq_w = producers[c.input[1]]
         assert dq_w.op_type == "DequantizeLinear" and inits[dq_w.input[0]].dtype == np.int8
+        w = inits[dq_w.input[0]]
+        assert inits[dq_w.input[1]].shape == (w.shape[0],)  # one scale per output channel
         dq_b = producers[c.input[2]]
         assert dq_b.op_type == "DequantizeLinear" and inits[dq_b.input[0]].dtype == np.int32
     # at least 3.5x smaller than fp32
@@ -81,3 +83,28 @@ def test_int8_qdq_export_ships_int8_weights_and_matches_fake_quant(tmp_path):
     span = float(np.abs(fp).max()) + 1e-6
     assert np.abs(got - fq).max() < 0.02 * span  # integer kernels vs float fake-quant: within a few LSB
     assert np.abs(got - fp).max() < 0.1 * span  # and close to the fp32 network
+
+
+def _scales(q):
+    return [(float(a.scale), int(a.zero_point)) for a in q.all_quantisers()]
+
+
+def test_calibration_depends_on_its_seed_and_percentile_only():
+    m = _trained_like()
+    x = torch.randn(32, 3, 80, 80).clamp(-1, 1)  # the stem's output (16 x 16 x 40 x 40) is subsampled
+    runs = []
+    for global_seed in (1, 2):  # whatever the process drew before, the same ranges
+        torch.manual_seed(global_seed)
+        runs.append(_scales(calibrate(prepare(m), [x[:16], x[16:]], 99.99, seed=7)))
+    assert runs[0] == runs[1]
+    other_seed = _scales(calibrate(prepare(m), [x[:16], x[16:]], 99.99, seed=8))
+    assert other_seed != runs[0]
+    p99 = _scales(calibrate(prepare(m), [x[:16], x[16:]], 99.0, seed=7))
+    full = _scales(calibrate(prepare(m), [x[:16], x[16:]], 100.0, seed=7))
+    # a lower percentile clips more: narrower ranges; 100 is the observed min / max
+    assert all(a[0] <= b[0] for a, b in zip(p99, runs[0])) and p99 != runs[0]
+    assert all(b[0] <= c[0] for b, c in zip(runs[0], full))
+    lo, hi = float(x.min()), float(x.max())
+    assert full[0][0] == pytest.approx((hi - min(lo, 0.0)) / 255.0, rel=1e-6)  # the input quantiser
+    with pytest.raises(ValueError, match="act_percentile"):
+        calibrate(prepare(m), [x], 40.0)
