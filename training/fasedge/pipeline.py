@@ -59,13 +59,68 @@ def utc_now() -> str:
 
 def git_commit(*paths: str) -> str:
     """HEAD, with "-dirty" when the code under ``paths`` has uncommitted changes."""
-    paths = paths or ("training/fasedge", "scripts/ort-infer.mjs")
+    paths = paths or ("training/fasedge", "scripts/ort-infer.mjs", "package-lock.json")
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--", *paths], cwd=REPO, capture_output=True, text=True).stdout.strip()
         return head + ("-dirty" if dirty else "")
     except Exception:
         return "unknown"
+
+
+class StageConfigError(RuntimeError):
+    """A run folder holds a stage that was started or finished with another config."""
+
+
+DATA = ("data.manifest", "data.preset", "data.seed", "data.out")
+CACHE = DATA + ("preprocess",)
+TEACHER = CACHE + ("augment", "teacher", "teacher_train")
+VIEWS = CACHE + ("augment", "student_train.seed")  # the kd views table: augmentation and seed
+STUDENT = TEACHER + VIEWS[len(CACHE):] + ("student", "student_train", "kd")
+ABLATION = VIEWS + ("student", "student_train")
+PEER = VIEWS + ("peer", "peer_net", "peer_train")
+STAGE_FIELDS = {
+    "data": DATA,
+    "cache": CACHE,
+    "teacher": TEACHER,
+    "kd-cache": TEACHER + VIEWS[len(CACHE):],
+    "student": STUDENT,
+    "ablation": ABLATION,
+    "peer": PEER,
+    "quantize": STUDENT + ("quant",),
+    "export": STUDENT + ABLATION[len(VIEWS):] + PEER[len(VIEWS):] + ("teacher_tta",),
+    "evaluate": STUDENT + ("quant",) + PEER[len(VIEWS):] + ("teacher_tta",),
+    "release": ("*",),
+}
+VOLATILE = ("name", "data.workers", "threads", "eval_batch")  # settings that do not change a stage's outputs
+
+
+def stage_key(cfg: PipelineConfig, stage: str) -> str:
+    """sha256 (16 hex digits) of the config settings that stage ``stage`` depends on (``STAGE_FIELDS``;
+    the cross-instrument stages also depend on ``cross``), without the ``VOLATILE`` ones."""
+    import hashlib
+
+    base = stage.removeprefix("cross-")
+    full = to_dict(cfg)
+
+    def strip(v):
+        if isinstance(v, dict):
+            return {k: strip(x) for k, x in sorted(v.items()) if k not in VOLATILE}
+        return v
+
+    picked = {}
+    for path in STAGE_FIELDS[base] + (("cross",) if stage.startswith("cross-") else ()):
+        if path == "*":
+            picked = {k: v for k, v in full.items() if f"data.{k}" not in VOLATILE}
+            picked["data"] = {k: v for k, v in full["data"].items() if f"data.{k}" not in VOLATILE}
+            break
+        v = full
+        for part in path.split("."):
+            v = v[part]
+        if path == "data.out":
+            v = cfg.data.folder() if not cfg.data.manifest else ""
+        picked[path] = v
+    return hashlib.sha256(json.dumps(strip(picked), sort_keys=True, default=list).encode()).hexdigest()[:16]
 
 
 class Runner:
@@ -77,6 +132,7 @@ class Runner:
         self.root.mkdir(parents=True, exist_ok=True)
         self.logf = open(self.root / "log", "a")
         self.times: Dict[str, float] = {}
+        self.commits: Dict[str, str] = {}  # the code each stage ran with (git_commit at its start)
         self.t_start = time.time()
 
     def log(self, msg: str) -> None:
@@ -86,23 +142,45 @@ class Runner:
         self.logf.flush()
 
     def stage(self, name: str, fn: Callable[[Path], dict]) -> dict:
+        """Runs stage ``name`` unless it finished earlier with the same config key (see
+        ``stage_key``); a stage started or finished with another config is an error, never reused."""
         d = self.root / name
         done = d / "done.json"
+        key = stage_key(self.cfg, name)
+        started = d / "stage.json"
+        for f in (done, started):
+            if f.exists():
+                had = json.loads(f.read_text()).get("configKey")
+                if had is not None and had != key:
+                    raise StageConfigError(
+                        f"stage {name} of {self.root} was {'run' if f is done else 'started'} with another config "
+                        f"(its settings: {', '.join(STAGE_FIELDS[name.removeprefix('cross-')])}{', cross' if name.startswith('cross-') else ''}). "
+                        f"Use another --name, resume with --config {self.root / 'config.json'}, or delete {d} and the stages after it.")
         if done.exists():
             info = json.loads(done.read_text())
             self.times[name] = info["wallTimeS"]
+            self.commits[name] = info.get("commit", "unknown")
             self.log(f"[{name}] done earlier ({info['wallTimeS']:.1f}s), skipped")
             return info
         d.mkdir(parents=True, exist_ok=True)
+        commit = git_commit()
+        if not started.exists():
+            started.write_text(json.dumps({"configKey": key, "startedAt": utc_now(), "commit": commit}, indent=2) + "\n")
         self.log(f"[{name}] start")
         t0 = time.time()
         info = fn(d) or {}
         info["wallTimeS"] = round(time.time() - t0 + info.get("resumedS", 0.0), 1)
         info["finishedAt"] = utc_now()
+        info["configKey"] = key
+        info["commit"] = commit
         done.write_text(json.dumps(info, indent=2) + "\n")
         self.times[name] = info["wallTimeS"]
+        self.commits[name] = commit
         self.log(f"[{name}] done in {info['wallTimeS']:.1f}s")
         return info
+
+
+INT8_PARITY = 0.02  # the int8 file's integer kernels may differ from the fake-quantised network by a few output steps: at most this share of the largest |logit|
 
 
 def scaled(tc: TrainConfig, scale: float) -> TrainConfig:
@@ -151,14 +229,41 @@ def choose_band(s_val: np.ndarray, t_val: np.ndarray, bona: np.ndarray, species:
     return {"band": [lo, hi], "valCascadeAcer": acer, "valFallback": fb, "valTeacherAcer": t_acer, "constraintMet": best[0][0] == 0}
 
 
-def stage_result(checkpoint: Path) -> dict:
-    """What a training stage's done.json records of its checkpoint (``bestEpoch``: the epoch whose
-    weights it keeps)."""
+def existing_dataset(out: Path, preset: str, seed: int):
+    """(dataset.json, []) when ``out`` holds the synthetic dataset that ``preset`` and ``seed`` would
+    generate now (same preset, seed, generator config and generator code), else (None, what differs)."""
+    from .data import PRESETS
+    from .data.dataset import code_digest
+
+    meta_path = out / "dataset.json"
+    if not (meta_path.exists() and (out / "manifest.csv").exists()):
+        return None, []
+    m = json.loads(meta_path.read_text())
+    same = {
+        "preset": m.get("preset") == preset,
+        "seed": m.get("seed") == seed,
+        "generator config": preset in PRESETS and m.get("config") == json.loads(json.dumps(dataclasses.asdict(PRESETS[preset]))),
+        "generator code": m.get("code_sha256") == code_digest(),
+    }
+    differ = [k for k, v in same.items() if not v]
+    return (None if differ else m), differ
+
+
+def train_stage(out_dir: Path, train: Callable[[], Path]) -> dict:
+    """Runs ``train`` (a ``train_model`` call writing ``out_dir/model.pt``) and returns what the
+    stage's done.json records of its checkpoint: ``bestEpoch`` (the epoch whose weights it keeps), and
+    ``resumedS``, the training time of earlier runs of the stage that were interrupted (all of it
+    when the checkpoint was already finished), which the stage's wall time includes."""
+    finished = (Path(out_dir) / "model.pt").exists()
+    checkpoint = train()
     c = load_checkpoint(checkpoint)
-    return {"checkpoint": str(checkpoint), "epochs": c["epochs"], "bestEpoch": kept_epoch(c), "history": c["history"]}
+    resumed = float(c.get("wall_time_s", 0.0)) if finished else float(c.get("resumed_s", 0.0))
+    return {"checkpoint": str(checkpoint), "epochs": c["epochs"], "bestEpoch": kept_epoch(c), "history": c["history"], "resumedS": round(resumed, 1)}
 
 
 def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool = False) -> dict:
+    if cfg.quant.qat_epochs:
+        raise ValueError(f"quant.qat_epochs is {cfg.quant.qat_epochs}: only post-training quantisation (0) is supported")
     torch.manual_seed(cfg.teacher_train.seed)
     root = runs_dir / cfg.name
     R = Runner(cfg, root)
@@ -180,12 +285,12 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
             from .data import generate_dataset
 
             out = Path(cfg.data.folder())
-            meta_path = out / "dataset.json"
-            if meta_path.exists() and (out / "manifest.csv").exists():
-                m = json.loads(meta_path.read_text())
-                if m.get("preset") == cfg.data.preset and m.get("seed") == cfg.data.seed:
-                    R.log(f"[data] reusing {out} ({m.get('counts', {}).get('totals', {})})")
-                    return {"manifest": str((out / "manifest.csv").resolve()), "dataset": m}
+            m, differ = existing_dataset(out, cfg.data.preset, cfg.data.seed)
+            if m is not None:
+                R.log(f"[data] reusing {out} ({m.get('counts', {}).get('totals', {})})")
+                return {"manifest": str((out / "manifest.csv").resolve()), "dataset": m}
+            if differ:
+                R.log(f"[data] {out} holds another dataset ({', '.join(differ)} differ)")
             R.log(f"[data] generating preset {cfg.data.preset} seed {cfg.data.seed} into {out}")
             last = [0.0]
 
@@ -229,8 +334,7 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
         out: Dict[str, dict] = {}
 
         def st_teacher(d):
-            ck = train_model("teacher", to_dict(cfg.teacher), train, val, pcfg, scaled(cfg.teacher_train, scale), d, cfg.augment, log=R.log)
-            return stage_result(ck)
+            return train_stage(d, lambda: train_model("teacher", to_dict(cfg.teacher), train, val, pcfg, scaled(cfg.teacher_train, scale), d, cfg.augment, log=R.log))
 
         t_info = R.stage(P("teacher"), st_teacher)
         views = view_table(len(train), cfg.augment, cfg.student_train.seed + 17)
@@ -246,15 +350,13 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
         tlog = np.load(root / P("kd-cache") / "teacher_logits.npy")
 
         def st_student(d):
-            ck = train_model("student", to_dict(cfg.student), train, val, pcfg, scaled(cfg.student_train, scale), d, cfg.augment, kd=cfg.kd, teacher_logits=tlog, views=views, log=R.log)
-            return stage_result(ck)
+            return train_stage(d, lambda: train_model("student", to_dict(cfg.student), train, val, pcfg, scaled(cfg.student_train, scale), d, cfg.augment, kd=cfg.kd, teacher_logits=tlog, views=views, log=R.log))
 
         def st_ablation(d):
             # same number of epochs as the distilled student (step schedule, no wall-time budget),
             # so that the only difference between the two is the teacher term
             tc = dataclasses.replace(cfg.student_train, epochs=int(s_info["epochs"]), max_wall_s=0.0)
-            ck = train_model("student", to_dict(cfg.student), train, val, pcfg, tc, d, cfg.augment, kd=None, views=views, log=R.log)
-            return stage_result(ck)
+            return train_stage(d, lambda: train_model("student", to_dict(cfg.student), train, val, pcfg, tc, d, cfg.augment, kd=None, views=views, log=R.log))
 
         s_info = R.stage(P("student"), st_student)
         a_info = R.stage(P("ablation"), st_ablation)
@@ -264,8 +366,7 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
         if cfg.peer and not prefix:
 
             def st_peer(d):
-                ck = train_model("minifasnetv2", to_dict(cfg.peer_net), train, val, pcfg, scaled(cfg.peer_train, scale), d, cfg.augment, views=views, log=R.log)
-                return stage_result(ck)
+                return train_stage(d, lambda: train_model("minifasnetv2", to_dict(cfg.peer_net), train, val, pcfg, scaled(cfg.peer_train, scale), d, cfg.augment, views=views, log=R.log))
 
             out["peer-minifasnetv2-fp32"] = {"stage": R.stage(P("peer"), st_peer), "role": "peer", "arch": "minifasnetv2"}
 
@@ -275,14 +376,18 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
             rng = np.random.default_rng(cfg.quant.calib_seed)
             idx = np.sort(rng.choice(len(train), min(cfg.quant.calib_frames, len(train)), replace=False))
             batches = [to_input(torch.from_numpy(train.pixels[idx[i : i + 64]].astype(np.float32)), pcfg).contiguous() for i in range(0, len(idx), 64)]
-            calibrate(q, batches, cfg.quant.act_percentile)
+            calibrate(q, batches, cfg.quant.act_percentile, cfg.quant.calib_seed)
             torch.save(q.state_dict(), d / "quantised.pt")
             export_qdq(q, d / "student-int8.onnx", (1, 3, *pcfg.size))
             xs = torch.cat(batches)[:32].numpy()
             fq_err = parity(q, d / "student-int8.onnx", xs)
             with torch.no_grad():
-                drift = float((q(torch.from_numpy(xs)) - student(torch.from_numpy(xs))).abs().max())
-            R.log(f"[quantize] int8 ONNX vs fake-quant PyTorch max |dlogit| {fq_err:.4g}; fake-quant vs fp32 {drift:.4g}")
+                fq = q(torch.from_numpy(xs))
+                drift = float((fq - student(torch.from_numpy(xs))).abs().max())
+            span = float(fq.abs().max())
+            R.log(f"[quantize] int8 ONNX vs fake-quant PyTorch max |dlogit| {fq_err:.4g} (logits up to {span:.3g}); fake-quant vs fp32 {drift:.4g}")
+            if not fq_err <= INT8_PARITY * span:
+                raise RuntimeError(f"int8 ONNX parity {fq_err:.4g} > {INT8_PARITY} x the largest |logit| {span:.4g}: the QDQ file does not compute what was calibrated")
             return {"onnx": str(d / "student-int8.onnx"), "calibFrames": int(len(idx)), "parityFakeQuant": fq_err, "driftVsFp32": drift}
 
         q_info = R.stage(P("quantize"), st_quant)
@@ -391,7 +496,7 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
                 "seed": int(train_cfg.seed),
                 "dataSeed": int(ds_meta.get("seed", cfg.data.seed)),
                 "config": {"net": to_dict(net_cfg), "train": to_dict(train_cfg), "augment": to_dict(cfg.augment)},
-                "commit": commit,
+                "commit": R.commits.get(stage_name, commit),
                 "epochs": int(spec["stage"]["epochs"]),
                 "bestEpoch": int(spec["stage"]["bestEpoch"]),
                 "wallTimeS": float(sum(v for v in wall.values() if v)),
@@ -438,7 +543,7 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
             "generatedAt": utc_now(),
             "notice": "All metrics are measured on the data named in each model's provenance.data. Synthetic-data figures are not real-world accuracy.",
             "serving": {"student": "student-int8", "teacher": "teacher-fp32", "uncertaintyBand": band["band"], "uncertaintyBandSelection": {k: v for k, v in band.items() if k != "band"}},
-            "pipeline": {"name": cfg.name, "quick": cfg.quick, "commit": commit, "machine": host, "wallTimeByStageS": dict(R.times), "config": to_dict(cfg)},
+            "pipeline": {"name": cfg.name, "quick": cfg.quick, "commit": commit, "stageCommits": dict(R.commits), "machine": host, "wallTimeByStageS": dict(R.times), "config": to_dict(cfg)},
             "models": entries,
         }
         manifest_mod.write(man, stage_dir / "manifest.json")

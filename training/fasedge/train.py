@@ -209,7 +209,9 @@ def train_model(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / "model.pt"
+    want = signature(arch, net_config, tcfg, aug, kd, len(train))
     if final.exists():
+        check_signature(final, signature_of(load_checkpoint(final)), want)
         return final
     warning = precision_warning(tcfg.precision, dev) if rank == 0 else ""
     if warning:
@@ -236,10 +238,13 @@ def train_model(
     start_epoch, history, best, elapsed, step = 0, [], None, 0.0, 0
     if last.exists():
         ck = load_checkpoint(last)
+        check_signature(last, ck.get("signature"), want)
         model.load_state_dict(ck["state_dict"])
         opt.load_state_dict(ck["optimizer"])
         start_epoch, history, best, elapsed, step = ck["epoch"], ck["history"], ck["best"], ck["elapsed"], ck["step"]
+        set_rng_state(ck.get("rng"))
         log(f"[{arch}] resuming at epoch {start_epoch + 1}")
+    resumed_s = elapsed  # training time of earlier, interrupted runs of this stage
     ddp_model = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
 
     is_kd = teacher_logits is not None
@@ -308,10 +313,10 @@ def train_model(
             key = (vm["acer"], vm["nll"])
             if best is None or key <= tuple(best["key"]):
                 best = {"key": list(key), "epoch": epoch + 1}
-                torch.save(model.state_dict(), out_dir / "best.pt")
+                save_atomic(model.state_dict(), out_dir / "best.pt")
             history.append(rec)
             log(f"[{arch}{' kd' if is_kd else ''}] epoch {epoch + 1}/{epochs} loss {rec['loss']:.4f} val ACER {vm['acer']:.4f} AUC {vm['auc']:.4f} NLL {vm['nll']:.4f} ({rec['imgPerS']} img/s, {train_time:.0f}s, progress {progress:.2f})")
-            torch.save({"state_dict": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1, "history": history, "best": best, "elapsed": elapsed + time.time() - t_resume, "step": step}, last)
+            save_atomic({"state_dict": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1, "history": history, "best": best, "elapsed": elapsed + time.time() - t_resume, "step": step, "rng": rng_state(), "signature": want}, last)
         if distributed:
             torch.distributed.barrier()
     elapsed += time.time() - t_resume
@@ -333,15 +338,89 @@ def train_model(
             "kept_epoch": best["epoch"] if tcfg.keep == "best-val" else epochs_run,
             "history": history,
             "wall_time_s": round(elapsed, 1),
+            "resumed_s": round(resumed_s, 1),
             "world_size": world,
             "torch": str(torch.__version__),
+            "frames": len(train),
         }
-        tmp = out_dir / "model.pt.tmp"
-        torch.save(ckpt, tmp)
-        tmp.replace(final)
+        save_atomic(ckpt, final)
     if distributed:
         torch.distributed.barrier()
     return final
+
+
+VOLATILE_TRAIN = ("threads", "eval_batch")  # TrainConfig fields that do not change the weights a stage ends with
+
+
+class CheckpointMismatch(ValueError):
+    """A training folder holds a checkpoint of another network, config or training set."""
+
+
+def signature(arch: str, net_config: dict, tcfg: TrainConfig, aug: AugmentConfig, kd: Optional[KDConfig], frames: int) -> dict:
+    """What a training stage's weights depend on, besides the data itself: compared with an
+    existing ``model.pt`` or ``last.pt`` before either is reused."""
+    return {
+        "arch": arch,
+        "config": asdict(nets.ARCHS[arch][1](**net_config)),
+        "train_config": {k: v for k, v in asdict(tcfg).items() if k not in VOLATILE_TRAIN},
+        "augment_config": asdict(aug),
+        "kd_config": asdict(kd) if kd is not None else None,
+        "frames": int(frames),
+    }
+
+
+def signature_of(ck: dict) -> dict:
+    """The ``signature`` of a finished checkpoint (``frames`` is absent from older ones)."""
+    sig = {k: ck.get(k) for k in ("arch", "config", "augment_config", "kd_config")}
+    sig["train_config"] = {k: v for k, v in (ck.get("train_config") or {}).items() if k not in VOLATILE_TRAIN}
+    if "frames" in ck:
+        sig["frames"] = ck["frames"]
+    return sig
+
+
+def check_signature(path: Path, have: Optional[dict], want: dict) -> None:
+    """Raises ``CheckpointMismatch`` naming the settings where ``have`` (a checkpoint's) differs from
+    ``want``; settings a checkpoint does not record (older ones have fewer) are not compared."""
+    if not have:
+        return
+    diff = []
+    for k, v in want.items():
+        if k not in have:
+            continue
+        h = json.loads(json.dumps(have[k], default=list))
+        w = json.loads(json.dumps(v, default=list))
+        if isinstance(w, dict) and isinstance(h, dict):
+            diff += [f"{k}.{f} {h.get(f)!r} -> {w.get(f)!r}" for f in sorted(set(w) | set(h)) if f in w and f in h and h[f] != w[f]]
+        elif h != w:
+            diff.append(f"{k} {h!r} -> {w!r}")
+    if diff:
+        raise CheckpointMismatch(f"{path} was trained with other settings ({'; '.join(diff)}): use another folder, or delete it to train again")
+
+
+def rng_state() -> dict:
+    """torch's random state (dropout masks draw from it), saved with every epoch so that a resumed
+    stage continues exactly where an uninterrupted one would be (numpy's batch order and
+    augmentation are derived from the seed and the epoch)."""
+    state = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: Optional[dict]) -> None:
+    if not state:
+        return
+    torch.set_rng_state(state["cpu"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save_atomic(obj, path: Path) -> None:
+    """torch.save to a temporary file, then rename: an interruption never leaves a truncated file."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    tmp.replace(path)
 
 
 def load_checkpoint(path: Path | str) -> dict:

@@ -80,6 +80,11 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     host = m["pipeline"]["machine"]
     assert host["logicalCpus"] == os.cpu_count() and host["torch"] == torch.__version__ and host["cpu"]
     assert host["bf16Native"] == bf16_native() and host["cpuFlags"] == cpu_flags()
+    # and with the code every stage ran: each model's commit is its training stage's
+    commits = m["pipeline"]["stageCommits"]
+    assert set(commits) >= set(m["pipeline"]["wallTimeByStageS"]) - {"release"} and all(commits.values())
+    for mid, stage in (("teacher-fp32", "teacher"), ("student-int8", "student"), ("ablation-fp32", "ablation")):
+        assert m["models"][mid]["provenance"]["commit"] == commits[stage] == json.loads((runs / "e2e" / stage / "done.json").read_text())["commit"]
     g = json.loads((models / "golden" / "golden.json").read_text())
     assert set(g["models"]) == set(m["models"])
     x = np.fromfile(models / "golden" / g["models"]["student-int8"]["input"], dtype="<f4")
@@ -93,6 +98,12 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     run(tiny_config(tiny_dataset), models, runs)
     out = capsys.readouterr().out
     assert "[teacher] done earlier" in out and "[release] done earlier" in out
+    assert (models / "manifest.json").read_text() == before
+    # a run of the same name with a setting its stages depend on is refused before any work
+    longer = tiny_config(tiny_dataset)
+    longer.student_train = dataclasses.replace(longer.student_train, epochs=3)
+    with pytest.raises(pipeline.StageConfigError, match="stage student "):
+        run(longer, models, runs)
     assert (models / "manifest.json").read_text() == before
 
     # an optional term (fasedge.variants) measured against this run's student
