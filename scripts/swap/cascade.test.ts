@@ -1,5 +1,8 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { bandGrid, chooseBand, evaluateBand, type CascadePoint, type PairedScore } from "./cascade";
+import { ManifestSchema } from "../../src/models/manifest-schema";
+import { inferenceEnergyMj } from "../../src/telemetry/energy";
+import { bandGrid, bandRule, chooseBand, evaluateBand, type CascadePoint, type PairedScore } from "./cascade";
 import { estimateEnergy } from "./power";
 
 const f = (label: "bonafide" | "attack", species: string, student: number, teacher: number): PairedScore => ({ label, species, student, teacher });
@@ -52,18 +55,42 @@ describe("bandGrid and chooseBand", () => {
     expect(none.band).toBeNull();
     expect(none.reason).toContain("[0.3,0.7]");
   });
+  it("takes the lowest ACER over a lower fallback, then the narrowest band, and says so", () => {
+    // both within the limits (teacher 0.011 + 0.002): the factory's rule would take the 2 % band,
+    // this one takes the lower ACER at 8 %; of two equal points the narrower band wins
+    const grid = [pt(0.45, 0.55, 0.02, 0.013), pt(0.2, 0.9, 0.08, 0.011), pt(0.25, 0.85, 0.08, 0.011), pt(0.5, 0.5, 0, 0.03)];
+    const choice = chooseBand(grid, 0.011);
+    expect(choice.band).toEqual([0.25, 0.85]);
+    expect(choice.feasible).toBe(3);
+    expect(choice.reason).toBe(`${bandRule()}; 3 of 4 bands are within both limits`);
+    expect(bandRule()).toBe(
+      "among bands with val fallback <= 10 % and val cascade ACER <= teacher val ACER + 0.2 points, the lowest val cascade ACER, then the lowest fallback, then the narrowest band",
+    );
+  });
 });
 
 describe("estimateEnergy", () => {
-  it("uses the DESIGN constants", () => {
-    // int8: 41e6 MACs x 0.23 pJ = 9.43e-3 mJ; 412345 params x 1 B x 160 pJ = 0.0659752 mJ
-    const e = estimateEnergy({ macs: 41e6, params: 412345, dtype: "int8" }, 2);
+  it("uses the DESIGN constants and the model's bytes", () => {
+    // int8: 41e6 MACs x 0.23 pJ = 9.43e-3 mJ; 412345 bytes x 160 pJ = 0.0659752 mJ
+    const e = estimateEnergy({ macs: 41e6, bytes: 412345, dtype: "int8" }, 2);
     expect(e.analyticalComputeMj).toBeCloseTo(0.00943, 12);
     expect(e.analyticalMemoryMj).toBeCloseTo(0.0659752, 12);
     expect(e.analytical).toBeCloseTo(0.0754052, 12);
     expect(e.cpuTime).toBe(10); // 2 ms x 5 W
-    // fp32: 1e9 MACs x 4.6 pJ = 4.6 mJ; 1e6 params x 4 B x 160 pJ = 0.64 mJ
-    expect(estimateEnergy({ macs: 1e9, params: 1e6, dtype: "fp32" }, 0).analytical).toBeCloseTo(5.24, 12);
+    // fp32: 1e9 MACs x 4.6 pJ = 4.6 mJ; 4e6 bytes x 160 pJ = 0.64 mJ
+    expect(estimateEnergy({ macs: 1e9, bytes: 4e6, dtype: "fp32" }, 0).analytical).toBeCloseTo(5.24, 12);
+  });
+  it("gives the service's estimate for every shipped model (manifest bytes, not params x bytes per parameter)", () => {
+    const manifest = ManifestSchema.parse(JSON.parse(readFileSync("models/manifest.json", "utf8")));
+    const int8 = manifest.models["student-int8"]!;
+    // the int8 file holds more than one byte per parameter (scales, zero points, graph)
+    expect(int8.bytes).toBeGreaterThan(int8.params);
+    for (const card of Object.values(manifest.models)) {
+      const e = estimateEnergy(card, 1);
+      expect(e.analytical).toBe(inferenceEnergyMj(card));
+      expect(e.analyticalMemoryMj).toBeCloseTo(card.bytes * 160e-9, 15);
+      expect(e.analyticalComputeMj + e.analyticalMemoryMj).toBeCloseTo(e.analytical, 15);
+    }
   });
 });
 

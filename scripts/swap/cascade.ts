@@ -71,8 +71,23 @@ export interface CascadeChoice {
 }
 
 /**
+ * The rule of `chooseBand` in words, for the report and the manifest. The model factory
+ * (training/fasedge/pipeline.py `choose_band`) applies the same two limits with another objective:
+ * the fewest frames sent to the teacher, then the widest band (in logit space), over edges on and
+ * between the student's val scores; on the same scores the two rules can choose different bands.
+ */
+export function bandRule(maxFallback = 0.1, maxAcerExcess = 0.002): string {
+  return `among bands with val fallback <= ${maxFallback * 100} % and val cascade ACER <= teacher val ACER + ${maxAcerExcess * 100} points, the lowest val cascade ACER, then the lowest fallback, then the narrowest band`;
+}
+
+/** The model factory's band rule in words, for the report. */
+export const FACTORY_BAND_RULE =
+  "training/fasedge/pipeline.py choose_band: within the same two limits, the fewest val frames sent to the teacher, then the widest band (in logit space)";
+
+/**
  * Picks a band on the validation split: among bands with fallback <= maxFallback and ACER <=
  * teacher ACER + maxAcerExcess, the lowest ACER, then the lowest fallback, then the narrowest.
+ * Without such a band, none.
  */
 export function chooseBand(grid: readonly CascadePoint[], teacherAcer: number, maxFallback = 0.1, maxAcerExcess = 0.002): CascadeChoice {
   const ok = grid.filter((p) => p.fallbackRate <= maxFallback + 1e-12 && p.acer <= teacherAcer + maxAcerExcess + 1e-12);
@@ -90,6 +105,6 @@ export function chooseBand(grid: readonly CascadePoint[], teacherAcer: number, m
   return {
     band: ok[0]!.band,
     feasible: ok.length,
-    reason: `lowest validation ACER among ${ok.length} bands with fallback <= ${maxFallback * 100} % and ACER <= teacher + ${maxAcerExcess * 100} points`,
+    reason: `${bandRule(maxFallback, maxAcerExcess)}; ${ok.length} of ${grid.length} bands are within both limits`,
   };
 }

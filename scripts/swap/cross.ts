@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Sample } from "./dataset";
+import { errorRates, type Scored } from "./metrics";
 
 export interface CrossRun {
   runDir: string;
@@ -50,4 +51,12 @@ export function crossFrame(s: Sample, holdout: readonly string[]): boolean {
   if (s.split === "val") return !held;
   if (s.split === "test") return s.label === "bonafide" || held;
   return false;
+}
+
+/**
+ * APCER of a model on the attacks of the held-out instruments at `threshold`: the maximum over
+ * their PAI species (DESIGN.md §3), the same figure as a cross twin's APCER; NaN without such attacks.
+ */
+export function heldOutApcer(test: ReadonlyArray<Scored & { instrument: string }>, holdout: readonly string[], threshold: number): number {
+  return errorRates(test.filter((s) => s.label === "attack" && holdout.includes(s.instrument)), threshold).apcer;
 }

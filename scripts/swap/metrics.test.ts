@@ -58,33 +58,55 @@ describe("auc", () => {
 });
 
 describe("eer", () => {
-  it("interpolates linearly between the two bracketing operating points", () => {
-    // t=0.2: APCER 2/3, BPCER 0; t=0.5: APCER 2/3, BPCER 1/3; t=0.8: APCER 1/3, BPCER 2/3.
-    // Between 0.5 and 0.8 the difference goes 1/3 -> -1/3, so f = 1/2: EER = 1/2, threshold 0.65.
-    const r = eer([bona(0.9), bona(0.5), bona(0.2), atk("print", 0.8), atk("print", 0.5), atk("print", 0.1)]);
-    expect(r.eer).toBeCloseTo(0.5, 12);
-    expect(r.threshold).toBeCloseTo(0.65, 12);
+  it("takes the candidate where pooled APCER and BPCER are closest, without interpolating", () => {
+    // bona fide .9 .8 .7 .3, attacks .6 .2. Pooled APCER / BPCER: 1/2 vs 0 on (.2, .3], 1/2 vs 1/4
+    // on (.3, .6], 0 vs 1/4 on (.6, .7]. The closest pairs are 1/4 apart, with means 3/8 and 1/8:
+    // the lower mean is the EER. Interpolating between .6 and .7 would give 1/4.
+    expect(eer([bona(0.9), bona(0.8), bona(0.7), bona(0.3), atk("print", 0.6), atk("print", 0.2)])).toBe(0.125);
   });
-  it("takes the middle of a range where both rates are equal", () => {
+  it("is the common value where both rates are equal", () => {
     // APCER = BPCER = 1/3 for every threshold in (0.4, 0.6]
-    const r = eer([bona(0.9), bona(0.6), bona(0.4), atk("print", 0.7), atk("print", 0.3), atk("print", 0.1)]);
-    expect(r.eer).toBeCloseTo(1 / 3, 12);
-    expect(r.threshold).toBeCloseTo(0.5, 12);
+    expect(eer([bona(0.9), bona(0.6), bona(0.4), atk("print", 0.7), atk("print", 0.3), atk("print", 0.1)])).toBe(1 / 3);
+    // 2/3 vs 1/3 at (.2, .5], 1/3 vs 2/3 at (.5, .8]: equally close, equal means
+    expect(eer([bona(0.9), bona(0.5), bona(0.2), atk("print", 0.8), atk("print", 0.5), atk("print", 0.1)])).toBe(0.5);
   });
-  it("puts the threshold in the gap when the classes separate", () => {
-    const r = eer([bona(0.9), bona(0.7), atk("print", 0.3), atk("replay", 0.1)]);
-    expect(r.eer).toBe(0);
-    expect(r.threshold).toBeCloseTo(0.5, 12);
+  it("is 0 when the classes separate", () => {
+    expect(eer([bona(0.9), bona(0.7), atk("print", 0.3), atk("replay", 0.1)])).toBe(0);
   });
   it("uses pooled APCER", () => {
-    // print 0.8 alone is accepted at 0.6; pooled APCER there is 1/4 while print's own is 1/2
+    // at t in (0.5, 0.65] print 0.8 alone is accepted: pooled APCER 1/4 (print's own 1/2), BPCER 1/4
     const r = eer([
       bona(0.9), bona(0.7), bona(0.65), bona(0.5),
       atk("print", 0.8), atk("print", 0.1), atk("replay", 0.2), atk("replay", 0.3),
     ]);
-    // t=0.5: A 1/4, B 0 ; t=0.65: A 1/4, B 1/4 -> equal on (0.5, 0.65] -> threshold 0.575
-    expect(r.eer).toBeCloseTo(0.25, 12);
-    expect(r.threshold).toBeCloseTo(0.575, 12);
+    expect(r).toBe(0.25);
+  });
+});
+
+describe("non-finite scores and a missing class", () => {
+  it("refuses scores that are not finite in every figure and in the threshold rule", () => {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      const set = [bona(0.9), bona(bad), atk("print", 0.6), atk("mask", 0.1)];
+      for (const f of [() => errorRates(set, 0.5), () => auc(set), () => eer(set), () => bpcerAtApcer(set, 0.05), () => operatingPoints(set), () => summarize(set, 0.5), () => thresholdFromVal(set)]) {
+        expect(f).toThrow(`scores must be finite: got ${bad} (bonafide, bonafide)`);
+      }
+    }
+  });
+  it("gives NaN for every figure that needs the missing class", () => {
+    const onlyBona = summarize([bona(0.9), bona(0.4), bona(0.7)], 0.5);
+    expect(onlyBona.bpcer).toBeCloseTo(1 / 3, 12);
+    expect(onlyBona.nAttack).toBe(0);
+    for (const k of ["auc", "eer", "apcer", "apcerPooled", "acer", "hter", "bpcer20", "bpcer100"] as const) expect(onlyBona[k], k).toBeNaN();
+    const onlyAttacks = summarize([atk("print", 0.9), atk("print", 0.4), atk("mask", 0.2)], 0.5);
+    expect(onlyAttacks.apcer).toBe(0.5);
+    expect(onlyAttacks.apcerBySpecies).toEqual({ mask: 0, print: 0.5 });
+    for (const k of ["auc", "eer", "bpcer", "acer", "hter", "bpcer20", "bpcer100"] as const) expect(onlyAttacks[k], k).toBeNaN();
+    expect(eer([])).toBeNaN();
+    expect(operatingPoints([bona(0.9), bona(0.2)])[0]).toMatchObject({ apcer: Number.NaN, apcerPooled: Number.NaN, bpcer: 0 });
+  });
+  it("the threshold rule throws on a single class", () => {
+    expect(() => thresholdFromVal([bona(0.9), bona(0.4)])).toThrow("thresholdFromVal needs bona fide and attack scores; got 2 bona fide and 0 attack");
+    expect(() => thresholdFromVal([atk("print", 0.9), atk("mask", 0.4), atk("mask", 0.3)])).toThrow("got 0 bona fide and 3 attack");
   });
 });
 
@@ -114,6 +136,17 @@ describe("bpcerAtApcer", () => {
 });
 
 describe("thresholdFromVal", () => {
+  it("handles splits of hundreds of thousands of distinct scores", () => {
+    // 300,000 distinct scores give 600,002 candidates: more than one call's arguments can hold
+    const n = 300_000;
+    const set: Scored[] = Array.from({ length: n }, (_, i) => (i % 2 ? bona(0.5 + (i / n) * 0.5) : atk(i % 4 ? "print" : "replay", (i / n) * 0.5)));
+    // the classes separate between the highest attack (just below .5) and the lowest bona fide (just above .5)
+    const thr = thresholdFromVal(set);
+    expect(thr).toBeGreaterThan(((n - 2) / n) * 0.5);
+    expect(thr).toBeLessThan(0.5 + (1 / n) * 0.5);
+    expect(errorRates(set, thr)).toMatchObject({ apcer: 0, bpcer: 0 });
+    expect(eer(set)).toBe(0);
+  });
   it("takes the middle of the widest run of minimum-ACER candidates", () => {
     // separable: candidates 0, 0.2, 0.5, 0.8, 0.1, 0.3, 0.7, 0.9, 1+eps; ACER 0 on [0.5, 0.7]
     expect(thresholdFromVal([bona(0.9), bona(0.7), atk("print", 0.3), atk("mask", 0.1)])).toBeCloseTo(0.6, 12);

@@ -1,7 +1,11 @@
 // Presentation-attack-detection metrics (ISO/IEC 30107-3 vocabulary, DESIGN.md §3).
 //
 // Convention everywhere in this module: a score is the probability that a presentation is bona
-// fide, and a presentation is accepted as bona fide when `score >= threshold`.
+// fide, and a presentation is accepted as bona fide when `score >= threshold`. Every figure follows
+// the definition of the model factory (training/fasedge/metrics.py, whose figures
+// models/manifest.json holds): scores that are not finite are refused with an error, a figure that
+// needs a class the samples lack is NaN (APCER without attacks, BPCER without bona fide, AUC, EER
+// and BPCER20/100 without either), and the threshold rule throws when a class is missing.
 
 export type Label = "bonafide" | "attack";
 
@@ -38,7 +42,7 @@ function split(samples: readonly Scored[]): { bona: number[]; attack: Map<string
   const bona: number[] = [];
   const attack = new Map<string, number[]>();
   for (const s of samples) {
-    if (!Number.isFinite(s.score)) throw new Error(`score is not finite: ${s.score}`);
+    if (!Number.isFinite(s.score)) throw new Error(`scores must be finite: got ${s.score} (${s.label}, ${s.species})`);
     if (s.label === "bonafide") bona.push(s.score);
     else {
       const list = attack.get(s.species);
@@ -49,13 +53,43 @@ function split(samples: readonly Scored[]): { bona: number[]; attack: Map<string
   return { bona, attack };
 }
 
-/** Error rates at a fixed threshold. APCER is the maximum over the species present. */
+const ascending = (a: number, b: number): number => a - b;
+
+/** How many values of the ascending `sorted` are below `t`. */
+function countBelow(sorted: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Candidate thresholds, ascending: 0, the midpoints between adjacent distinct scores, the scores
+ * themselves and the float just above 1 (training/fasedge/metrics.py `_candidates`).
+ */
+function candidateThresholds(samples: readonly Scored[]): number[] {
+  const u = [...new Set(samples.map((s) => s.score))].sort(ascending);
+  const cands = [0];
+  for (let i = 0; i + 1 < u.length; i++) cands.push((u[i]! + u[i + 1]!) / 2);
+  for (const v of u) cands.push(v);
+  cands.push(1 + Number.EPSILON);
+  return cands.sort(ascending);
+}
+
+/**
+ * Error rates at a fixed threshold. APCER is the maximum over the species present. APCER is NaN
+ * without attacks, BPCER without bona fide samples, ACER and HTER without either.
+ */
 export function errorRates(samples: readonly Scored[], threshold: number): ErrorRates {
   const { bona, attack } = split(samples);
   const apcerBySpecies: Record<string, number> = {};
   let accepted = 0;
   let nAttack = 0;
-  let apcer = 0;
+  let apcer = attack.size ? 0 : Number.NaN;
   for (const species of [...attack.keys()].sort()) {
     const scores = attack.get(species)!;
     const a = scores.filter((v) => v >= threshold).length;
@@ -64,8 +98,8 @@ export function errorRates(samples: readonly Scored[], threshold: number): Error
     apcerBySpecies[species] = a / scores.length;
     apcer = Math.max(apcer, a / scores.length);
   }
-  const bpcer = bona.length ? bona.filter((v) => v < threshold).length / bona.length : 0;
-  const apcerPooled = nAttack ? accepted / nAttack : 0;
+  const bpcer = bona.length ? bona.filter((v) => v < threshold).length / bona.length : Number.NaN;
+  const apcerPooled = nAttack ? accepted / nAttack : Number.NaN;
   return {
     threshold,
     apcer,
@@ -81,7 +115,8 @@ export function errorRates(samples: readonly Scored[], threshold: number): Error
 
 /**
  * Every distinct operating point, thresholds ascending: each distinct score, then +Infinity
- * (nothing accepted). At the lowest threshold everything is accepted (APCER 1, BPCER 0).
+ * (nothing accepted). At the lowest threshold everything is accepted (APCER 1, BPCER 0). The rates
+ * of a class the samples lack are NaN.
  */
 export function operatingPoints(samples: readonly Scored[]): OperatingPoint[] {
   const { bona, attack } = split(samples);
@@ -96,7 +131,7 @@ export function operatingPoints(samples: readonly Scored[]): OperatingPoint[] {
   const points: OperatingPoint[] = [];
   for (const t of thresholds) {
     while (bi < bonaSorted.length && bonaSorted[bi]! < t) bi++;
-    let maxA = 0;
+    let maxA = species.length ? 0 : Number.NaN;
     let acc = 0;
     species.forEach((v, k) => {
       let p = si[k]!;
@@ -108,9 +143,9 @@ export function operatingPoints(samples: readonly Scored[]): OperatingPoint[] {
     });
     points.push({
       threshold: t,
-      apcerPooled: nAttack ? acc / nAttack : 0,
+      apcerPooled: nAttack ? acc / nAttack : Number.NaN,
       apcer: maxA,
-      bpcer: bonaSorted.length ? bi / bonaSorted.length : 0,
+      bpcer: bonaSorted.length ? bi / bonaSorted.length : Number.NaN,
     });
   }
   return points;
@@ -121,6 +156,7 @@ export function operatingPoints(samples: readonly Scored[]): OperatingPoint[] {
  * statistic, so ties count one half.
  */
 export function auc(samples: readonly Scored[]): number {
+  split(samples); // refuses scores that are not finite
   const all = samples.map((s) => ({ v: s.score, bona: s.label === "bonafide" }));
   const nB = all.filter((x) => x.bona).length;
   const nA = all.length - nB;
@@ -139,49 +175,41 @@ export function auc(samples: readonly Scored[]): number {
   return (rankSum - (nB * (nB + 1)) / 2) / (nB * nA);
 }
 
-export interface Eer {
-  eer: number;
-  /** Threshold at the crossing, linearly interpolated between the two bracketing scores. */
-  threshold: number;
-}
-
 /**
- * Equal error rate on the pooled curve (pooled APCER vs BPCER). Between the last operating point
- * with APCER >= BPCER and the next one, both rates are interpolated linearly and the EER is the
- * value where they meet.
+ * Equal error rate, the model factory's definition (training/fasedge/metrics.py `eer`): over the
+ * candidate thresholds of `thresholdFromVal` (0, the midpoints between adjacent distinct scores, the
+ * scores, just above 1), the one where the pooled APCER (all attacks together) and the BPCER are
+ * closest; the EER is the mean of the two there, and among equally close candidates the lowest
+ * mean. Nothing is interpolated between operating points. NaN without bona fide or attack samples.
  */
-export function eer(samples: readonly Scored[]): Eer {
-  const pts = operatingPoints(samples);
-  for (let k = 0; k + 1 < pts.length; k++) {
-    const p = pts[k]!;
-    const q = pts[k + 1]!;
-    const d0 = p.apcerPooled - p.bpcer;
-    const d1 = q.apcerPooled - q.bpcer;
-    if (d0 === 0) {
-      // rates are equal for every threshold in (previous score, last score of the equal run]
-      let m = k;
-      while (m + 1 < pts.length && pts[m + 1]!.apcerPooled - pts[m + 1]!.bpcer === 0) m++;
-      const end = pts[m]!.threshold;
-      const start = k > 0 ? pts[k - 1]!.threshold : p.threshold;
-      const t = Number.isFinite(end) ? (start + end) / 2 : start;
-      return { eer: p.apcerPooled, threshold: t };
-    }
-    if (d0 > 0 && d1 < 0) {
-      const f = d0 / (d0 - d1);
-      const e = p.apcerPooled + f * (q.apcerPooled - p.apcerPooled);
-      const t = Number.isFinite(q.threshold) ? p.threshold + f * (q.threshold - p.threshold) : p.threshold;
-      return { eer: e, threshold: t };
+export function eer(samples: readonly Scored[]): number {
+  const { bona, attack } = split(samples);
+  const att = [...attack.values()].flat().sort(ascending);
+  if (!bona.length || !att.length) return Number.NaN;
+  const bonaSorted = [...bona].sort(ascending);
+  let bestGap = Number.POSITIVE_INFINITY;
+  let best = Number.NaN;
+  for (const t of candidateThresholds(samples)) {
+    const apcerPooled = (att.length - countBelow(att, t)) / att.length;
+    const bpcer = countBelow(bonaSorted, t) / bonaSorted.length;
+    const gap = Math.abs(apcerPooled - bpcer);
+    const mean = (apcerPooled + bpcer) / 2;
+    if (gap < bestGap || (gap === bestGap && mean < best)) {
+      bestGap = gap;
+      best = mean;
     }
   }
-  const last = pts[pts.length - 1]!;
-  return { eer: last.apcerPooled, threshold: last.threshold };
+  return best;
 }
 
 /**
  * BPCER at a fixed APCER (BPCER20: apcer 0.05, BPCER100: 0.01): the BPCER at the lowest
- * threshold whose APCER (maximum over species) is at most the target.
+ * threshold whose APCER (maximum over species) is at most the target. NaN without bona fide or
+ * attack samples.
  */
 export function bpcerAtApcer(samples: readonly Scored[], target: number): { bpcer: number; threshold: number } {
+  const { bona, attack } = split(samples);
+  if (!bona.length || !attack.size) return { bpcer: Number.NaN, threshold: Number.NaN };
   for (const p of operatingPoints(samples)) {
     if (p.apcer <= target + 1e-12) return { bpcer: p.bpcer, threshold: p.threshold };
   }
@@ -218,7 +246,7 @@ export function summarize(test: readonly Scored[], threshold: number): AccuracyS
   return {
     ...errorRates(test, threshold),
     auc: auc(test),
-    eer: eer(test).eer,
+    eer: eer(test),
     bpcer20: bpcerAtApcer(test, 0.05).bpcer,
     bpcer100: bpcerAtApcer(test, 0.01).bpcer,
   };
@@ -228,33 +256,26 @@ export function summarize(test: readonly Scored[], threshold: number): AccuracyS
  * The threshold rule for every model (the same rule the model factory applies before writing
  * `threshold` into models/manifest.json): among the candidates 0, the midpoints between adjacent
  * distinct scores, the scores themselves and the float just above 1, take those with the minimum
- * ACER, find the widest contiguous run of them and return its middle.
+ * ACER, find the widest contiguous run of them and return its middle. Throws without bona fide or
+ * attack samples.
  */
 export function thresholdFromVal(val: readonly Scored[]): number {
-  const u = [...new Set(val.map((s) => s.score))].sort((a, b) => a - b);
-  const cands = [0];
-  for (let i = 0; i + 1 < u.length; i++) cands.push((u[i]! + u[i + 1]!) / 2);
-  cands.push(...u, 1 + Number.EPSILON);
-  cands.sort((a, b) => a - b);
   const { bona, attack } = split(val);
-  const bonaSorted = [...bona].sort((a, b) => a - b);
-  const species = [...attack.values()].map((v) => [...v].sort((a, b) => a - b));
-  const below = (sorted: number[], t: number): number => {
-    let lo = 0;
-    let hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (sorted[mid]! < t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
+  if (!bona.length || !attack.size) {
+    const nAttack = [...attack.values()].reduce((n, v) => n + v.length, 0);
+    throw new Error(`thresholdFromVal needs bona fide and attack scores; got ${bona.length} bona fide and ${nAttack} attack`);
+  }
+  const cands = candidateThresholds(val);
+  const bonaSorted = [...bona].sort(ascending);
+  const species = [...attack.values()].map((v) => [...v].sort(ascending));
   const acers = cands.map((t) => {
-    const apcer = species.reduce((m, v) => Math.max(m, (v.length - below(v, t)) / v.length), 0);
-    const bpcer = bonaSorted.length ? below(bonaSorted, t) / bonaSorted.length : 0;
+    const apcer = species.reduce((m, v) => Math.max(m, (v.length - countBelow(v, t)) / v.length), 0);
+    const bpcer = countBelow(bonaSorted, t) / bonaSorted.length;
     return (apcer + bpcer) / 2;
   });
-  const min = Math.min(...acers);
+  // a loop, not Math.min(...acers): a spread of that many arguments overflows the stack
+  let min = Number.POSITIVE_INFINITY;
+  for (const a of acers) if (a < min) min = a;
   let best: [number, number] | undefined;
   let start = -1;
   for (let i = 0; i <= cands.length; i++) {

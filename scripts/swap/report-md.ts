@@ -128,7 +128,7 @@ export function renderMarkdown(r: SwapReport): string {
 
   out.push("## Accuracy (intra protocol, test split, threshold from val)");
   out.push("");
-  out.push(`Protocol: ${r.accuracyProtocols.intra}. APCER is the maximum over PAI species; EER and AUC pool the attacks; BPCER20/100 hold the per-species maximum APCER at 5 % / 1 %.`);
+  out.push(`Protocol: ${r.accuracyProtocols.intra}. APCER is the maximum over PAI species; EER and AUC pool the attacks; EER is the model factory's (training/fasedge/metrics.py): the mean of pooled APCER and BPCER at the candidate threshold where the two are closest (among equally close, the lowest mean), not interpolated between operating points; BPCER20/100 hold the per-species maximum APCER at 5 % / 1 %.`);
   out.push("");
   out.push(
     table(
@@ -167,7 +167,7 @@ export function renderMarkdown(r: SwapReport): string {
     const held = r.crossInstrument.holdout;
     out.push(
       table(
-        ["model (cross twin)", "threshold (val)", "AUC", "EER", "APCER (max held-out species)", ...held.map((h) => `APCER ${h}`), "BPCER", "ACER", "intra model's APCER on the same instruments", "factory ACER (Python)", "n test / val"],
+        ["model (cross twin)", "threshold (val)", "AUC", "EER", "APCER (max held-out species)", ...held.map((h) => `APCER ${h}`), "BPCER", "ACER", "intra model's APCER (max held-out species)", "factory ACER (Python)", "n test / val"],
         cross.map(([id, v]) => [
           `\`${id}\``,
           num(v.threshold, 4),
@@ -208,7 +208,7 @@ export function renderMarkdown(r: SwapReport): string {
         ["fp32 MAC", `${p.fp32MacPj} pJ`, "Horowitz, ISSCC 2014, 45 nm (3.7 pJ multiply + 0.9 pJ add)"],
         ["int8 MAC", `${p.int8MacPj} pJ`, "Horowitz, ISSCC 2014, 45 nm (0.2 pJ multiply + 0.03 pJ add)"],
         ["DRAM per byte", `${p.dramPjPerByte} pJ`, "Horowitz, ISSCC 2014 (~640 pJ per 32-bit DRAM access)"],
-        ["weight bytes per parameter", `fp32 ${p.bytesPerParam.fp32}, int8 ${p.bytesPerParam.int8}`, "each weight read once per frame"],
+        ["weight bytes", "ONNX file size (manifest `bytes`)", "read once per frame from DRAM; the service's per-request estimate counts the same bytes (src/telemetry/energy.ts)"],
         ["CPU core power", `${p.cpuCoreWatts} W`, "assumed (server package ~160-320 W over 32-64 cores); not measured"],
       ],
     ),
@@ -229,10 +229,17 @@ export function renderMarkdown(r: SwapReport): string {
 
   out.push("## Cascade (student-int8, teacher fallback)");
   out.push("");
+  const band = (b: readonly number[]): string => `[${b.map((v) => Number(v.toPrecision(4))).join(", ")}]`;
   out.push(
     c.band
-      ? `**Chosen band [${c.band.map((v) => Number(v.toPrecision(4))).join(", ")}]** (${c.reason}). On test: fallback ${pct(c.fallbackRate)}, ACER ${pct(c.acer)} (APCER ${pct(c.apcer)}, BPCER ${pct(c.bpcer)}), mean latency ${num(c.meanLatencyMs, 3)} ms; teacher alone ${pct(c.teacherAcer)}, student alone ${pct(c.studentAcer)}. Targets (fallback <= 10 %, ACER <= teacher + 0.2 points) on test: ${c.meetsTargets ? "met" : "**not met**"}. ${c.writtenToManifest ? "Written to models/manifest.json `serving.uncertaintyBand`." : c.bandAlreadyInManifest ? "It is already models/manifest.json's `serving.uncertaintyBand` (the factory's choice), so the manifest was left unchanged." : "Not written to models/manifest.json by this run."}`
+      ? `**Chosen band ${band(c.band)}** on val by the rule below (${c.feasibleBands} of ${c.gridSize} bands within both of its limits). On test: fallback ${pct(c.fallbackRate)}, ACER ${pct(c.acer)} (APCER ${pct(c.apcer)}, BPCER ${pct(c.bpcer)}), mean latency ${num(c.meanLatencyMs, 3)} ms; teacher alone ${pct(c.teacherAcer)}, student alone ${pct(c.studentAcer)}. Targets (fallback <= 10 %, ACER <= teacher + 0.2 points) on test: ${c.meetsTargets ? "met" : "**not met**"}. ${c.writtenToManifest ? "Written to models/manifest.json `serving.uncertaintyBand`." : c.bandAlreadyInManifest ? "It is already models/manifest.json's `serving.uncertaintyBand`, so the manifest was left unchanged." : "Not written to models/manifest.json by this run."}`
       : `**No band chosen:** ${c.reason}. models/manifest.json is left unchanged.`,
+  );
+  out.push("");
+  out.push(
+    `Band rule of this report (scripts/swap/cascade.ts; \`npm run swap -- --write-band\` writes its band into the manifest): ${c.rule}. ` +
+      `The model factory's rule has another objective (${c.factoryRule}), so the two can choose different bands from the same val scores. ` +
+      `The service uses models/manifest.json's band ${band(c.manifestBand)}, chosen by ${c.manifestBandChosenBy}.`,
   );
   out.push("");
   out.push(`Decision rule as in the service, with the manifest's thresholds: the student decides (threshold ${num(c.studentThreshold, 4)}) unless its score is inside [lo, hi]; then the teacher decides (threshold ${num(c.teacherThreshold, 4)}). Teacher and student ACER in this section are at those thresholds. The band is chosen on val, figures are on test. Mean latency: ${c.latencyModel}.`);

@@ -13,8 +13,8 @@ import { preprocess } from "../../src/preprocess/preprocess";
 import { ensureHumanAntispoof, HUMAN_PEER_ID } from "../peers/human-antispoof";
 import { runReference } from "../peers/tfjs-reference";
 import { benchmark, type BenchTarget, type LatencyStats } from "./bench";
-import { bandGrid, chooseBand, evaluateBand, type CascadePoint, type PairedScore } from "./cascade";
-import { crossFrame, findCrossRun, type CrossRun } from "./cross";
+import { bandGrid, bandRule, chooseBand, evaluateBand, FACTORY_BAND_RULE, type CascadePoint, type PairedScore } from "./cascade";
+import { crossFrame, findCrossRun, heldOutApcer, type CrossRun } from "./cross";
 import { loadImage, readManifestCsv, subsample, type Sample } from "./dataset";
 import { readEdgeBench, runEdgeBench, type EdgeBench } from "./edge-bench";
 import { quantile, rocCurve, summarize, thresholdFromVal, type AccuracySummary } from "./metrics";
@@ -80,6 +80,8 @@ export interface EvaluatedModel {
   trainedOn: string;
   notes: string[];
   manifestThreshold: number | null;
+  /** `bytes` as the manifest records it (null for a model from no manifest): the energy estimate's weight bytes */
+  manifestBytes: number | null;
   preprocess: Preprocess;
   bonafideIndex: number;
   session: ort.InferenceSession;
@@ -184,6 +186,7 @@ async function loadModels(o: SwapOptions): Promise<{ models: EvaluatedModel[]; m
         trainedOn: describeTraining(card.role, prov),
         notes,
         manifestThreshold: card.threshold,
+        manifestBytes: card.bytes,
         preprocess: card.preprocess,
         bonafideIndex: card.output.bonafideIndex,
         inputName: card.input.name,
@@ -220,6 +223,7 @@ async function loadModels(o: SwapOptions): Promise<{ models: EvaluatedModel[]; m
           "sigmoid real-ness output exported as logits [0, z]",
         ],
         manifestThreshold: null,
+        manifestBytes: null,
         preprocess: peer.entry.preprocess,
         bonafideIndex: 1,
         inputName: "input",
@@ -351,7 +355,12 @@ async function scoreAll(
   for (const m of models) cache?.put(m, frames, scores.get(m.id)!);
   for (const [id, v] of cached) scores.set(id, v);
   const preprocessMs: Record<string, number[]> = {};
-  for (const p of parts) for (const [k, v] of Object.entries(p.preprocessMs)) (preprocessMs[k] ??= []).push(...v);
+  for (const p of parts) {
+    for (const [k, v] of Object.entries(p.preprocessMs)) {
+      const all = (preprocessMs[k] ??= []);
+      for (const ms of v) all.push(ms);
+    }
+  }
   return { scores, times: { decodeMs: parts.flatMap((p) => p.decodeMs), preprocessMs } };
 }
 
@@ -439,7 +448,14 @@ export interface SwapReport {
     teacherAcer: number;
     studentAcer: number;
     chosenOn: string;
+    /** the swap's band rule (scripts/swap/cascade.ts chooseBand) */
+    rule: string;
+    /** the model factory's band rule (training/fasedge/pipeline.py choose_band) */
+    factoryRule: string;
     reason: string;
+    /** serving.uncertaintyBand of models/manifest.json as this run found it, and what chose it */
+    manifestBand: [number, number];
+    manifestBandChosenBy: string;
     meetsTargets: boolean;
     studentThreshold: number;
     teacherThreshold: number;
@@ -448,6 +464,8 @@ export interface SwapReport {
     /** test-split points of the grid with fallback <= 30 % */
     grid: CascadePoint[];
     gridSize: number;
+    /** bands of the grid within both limits on val */
+    feasibleBands: number;
     writtenToManifest: boolean;
     bandAlreadyInManifest: boolean;
   };
@@ -619,7 +637,8 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
     const valAcc = summarize(v, threshold);
     const l = lat.get(m.id)!;
     const { samples: _samples, ...latencyMs } = l;
-    const energy = estimateEnergy(m, l.cpuMs);
+    // the service's definition: the manifest's bytes (the human-models peer has no manifest: its file's)
+    const energy = estimateEnergy({ macs: m.macs, bytes: m.manifestBytes ?? m.bytes, dtype: m.dtype }, l.cpuMs);
     reports[m.id] = {
       role: m.role,
       file: m.file,
@@ -694,6 +713,12 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
   const chosenVal = choice.band ? valGrid.find((p) => p.band === choice.band) ?? null : null;
   const meets = !!chosenTest && chosenTest.fallbackRate <= 0.1 + 1e-12 && chosenTest.acer <= cascadeTeacherAcer + 0.002 + 1e-12;
 
+  const chosenBy = ((manifest.serving as Record<string, unknown>).uncertaintyBandSelection as { chosenBy?: unknown } | undefined)?.chosenBy;
+  const manifestBand = {
+    band: manifest.serving.uncertaintyBand,
+    // a band the factory chose has no chosenBy
+    chosenBy: typeof chosenBy === "string" ? chosenBy : `the model factory (${FACTORY_BAND_RULE})`,
+  };
   let writtenToManifest = false;
   let bandAlreadyInManifest = false;
   if (o.writeBand) {
@@ -704,7 +729,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
         valFallback: chosenVal?.fallbackRate ?? NaN,
         valTeacherAcer: teacherValAcer,
         constraintMet: true,
-        chosenBy: "npm run swap (val scored with the edge's decoding; lowest val ACER with fallback <= 10 % and ACER <= teacher + 0.2 points)",
+        chosenBy: `npm run swap -- --write-band (val scored with the edge's decoding; ${bandRule()})`,
       };
       const before = readFileSync(manifestPath, "utf8");
       const updated = writeBand(before, band, selection);
@@ -800,7 +825,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
     power: {
       ...POWER_CONSTANTS,
       formula: {
-        analytical: "MACs x (fp32 4.6 | int8 0.23) pJ + params x (4 | 1) bytes x 160 pJ/byte",
+        analytical: `MACs x (fp32 ${POWER_CONSTANTS.fp32MacPj} | int8 ${POWER_CONSTANTS.int8MacPj}) pJ + ONNX bytes (manifest \`bytes\`) x ${POWER_CONSTANTS.dramPjPerByte} pJ/byte, the service's estimate (src/telemetry/energy.ts)`,
         cpuTime: `mean CPU ms per inference x ${POWER_CONSTANTS.cpuCoreWatts} W (assumed per-core power)`,
       },
     },
@@ -819,7 +844,11 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
       teacherAcer: cascadeTeacherAcer,
       studentAcer: cascadeStudentAcer,
       chosenOn: "val",
+      rule: bandRule(),
+      factoryRule: FACTORY_BAND_RULE,
       reason: choice.reason,
+      manifestBand: manifestBand.band,
+      manifestBandChosenBy: manifestBand.chosenBy,
       meetsTargets: meets,
       studentThreshold: sThr,
       teacherThreshold: tThr,
@@ -827,6 +856,7 @@ export async function runSwap(o: SwapOptions): Promise<SwapReport> {
       val: chosenVal,
       grid: testGrid.filter((p) => p.fallbackRate <= 0.3),
       gridSize: testGrid.length,
+      feasibleBands: choice.feasible,
       writtenToManifest,
       bandAlreadyInManifest,
     },
@@ -925,7 +955,7 @@ export interface CrossRow {
   apcerByInstrument: Record<string, number>;
   nTest: number;
   nVal: number;
-  /** the shipped (intra) model's APCER on the same held-out instruments, for comparison */
+  /** the shipped (intra) model's APCER on the same held-out instruments (max over their species, as `apcer`), for comparison */
   intraApcerOnHeldOut: number;
   /** the factory's own figure (manifest metrics.crossInstrument.acer), computed in Python */
   factoryAcer: number | null;
@@ -986,7 +1016,6 @@ function crossProtocol(
     const t = testScores.get(m.id)!;
     const threshold = thresholdFromVal(v);
     const acc = summarize(t, threshold);
-    const intra = testScores.get(id)!.filter((s) => s.label === "attack" && run.holdout.includes(s.instrument));
     const intraThr = thresholdFromVal(valScores.get(id)!);
     const fm = (manifest.models[id]?.metrics as Record<string, { acer?: number }> | undefined)?.crossInstrument;
     table[id] = {
@@ -1000,7 +1029,7 @@ function crossProtocol(
       apcerByInstrument: apcerByInstrument(t, threshold),
       nTest: t.length,
       nVal: v.length,
-      intraApcerOnHeldOut: intra.length ? intra.filter((s) => s.score >= intraThr).length / intra.length : Number.NaN,
+      intraApcerOnHeldOut: heldOutApcer(testScores.get(id)!, run.holdout, intraThr),
       factoryAcer: typeof fm?.acer === "number" ? fm.acer : null,
       file: m.file,
     };

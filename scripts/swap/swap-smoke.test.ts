@@ -4,6 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { ManifestSchema } from "../../src/models/manifest-schema";
+import { inferenceEnergyMj } from "../../src/telemetry/energy";
+import { bandRule, FACTORY_BAND_RULE } from "./cascade";
 
 const ready = existsSync("models/manifest.json") && existsSync("training/fasedge/data/__main__.py");
 
@@ -70,6 +73,18 @@ describe.skipIf(!ready)("npm run swap (smoke)", () => {
       const md = readFileSync(join(out, "swap.md"), "utf8");
       expect(md).toContain("## SWAP per model");
       expect(md).toContain("synthetic");
+
+      // the analytical energy is the service's estimate from the manifest's bytes
+      const cards = ManifestSchema.parse(JSON.parse(manifestBefore)).models;
+      for (const [id, card] of Object.entries(cards)) expect(Math.abs(report.models[id]!.energyMj.analytical / inferenceEnergyMj(card) - 1), id).toBeLessThan(1e-5);
+      // the report states its band rule, the factory's, and what chose the manifest's band
+      const raw = JSON.parse(readFileSync(join(out, "swap.json"), "utf8")) as { cascade: { rule: string; factoryRule: string; manifestBand: number[]; manifestBandChosenBy: string } };
+      expect(raw.cascade.rule).toBe(bandRule());
+      expect(raw.cascade.factoryRule).toBe(FACTORY_BAND_RULE);
+      expect(raw.cascade.manifestBand).toEqual((JSON.parse(manifestBefore) as { serving: { uncertaintyBand: number[] } }).serving.uncertaintyBand);
+      expect(md).toContain(`Band rule of this report (scripts/swap/cascade.ts; \`npm run swap -- --write-band\` writes its band into the manifest): ${bandRule()}.`);
+      expect(md).toContain(FACTORY_BAND_RULE);
+      expect(md).toContain(`chosen by ${raw.cascade.manifestBandChosenBy}`);
 
       // the smoke run neither touches the committed reports nor the manifest
       expect(existsSync("reports/swap.json") ? statSync("reports/swap.json").mtimeMs : null).toBe(committed);

@@ -1,6 +1,10 @@
 """Presentation-attack-detection metrics (ISO/IEC 30107-3 vocabulary, DESIGN §3).
 
 Scores are bona fide probabilities: a presentation is accepted as bona fide when score >= threshold.
+Every function refuses scores that are not finite (NaN, +-inf) with a ValueError. A figure that needs
+both classes (AUC, EER, BPCER at a fixed APCER) is NaN when one class is missing, and so is APCER
+without attacks and BPCER without bona fide presentations; the threshold rules raise a ValueError.
+scripts/swap/metrics.ts computes the same figures by the same definitions.
 """
 from __future__ import annotations
 
@@ -9,8 +13,29 @@ from typing import Dict, Sequence
 import numpy as np
 
 
+def _finite(scores: np.ndarray) -> np.ndarray:
+    """``scores`` as float64, or a ValueError naming the first score that is not finite."""
+    s = np.asarray(scores, dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(s))
+    if len(bad):
+        raise ValueError(f"scores must be finite: {len(bad)} of {s.size} are not (the first, at index {int(bad[0])}, is {s.flat[bad[0]]})")
+    return s
+
+
+def _has_both_classes(bonafide: np.ndarray) -> bool:
+    n_bona = int(np.count_nonzero(bonafide))
+    return 0 < n_bona < int(np.size(bonafide))
+
+
+def _both_classes(bonafide: np.ndarray, rule: str) -> None:
+    if not _has_both_classes(bonafide):
+        n_bona = int(np.count_nonzero(bonafide))
+        raise ValueError(f"{rule} needs bona fide and attack scores; got {n_bona} bona fide and {int(np.size(bonafide)) - n_bona} attack")
+
+
 def roc_auc(scores: np.ndarray, bonafide: np.ndarray) -> float:
     """Area under the ROC curve (bona fide = positive class), ties counted half."""
+    scores = _finite(scores)
     pos = scores[bonafide]
     neg = scores[~bonafide]
     if len(pos) == 0 or len(neg) == 0:
@@ -33,6 +58,7 @@ def roc_auc(scores: np.ndarray, bonafide: np.ndarray) -> float:
 
 def rates(scores: np.ndarray, bonafide: np.ndarray, species: np.ndarray, threshold: float) -> Dict[str, object]:
     """APCER (max over attack species), BPCER, ACER and per-species APCER at one threshold."""
+    scores = _finite(scores)
     accept = scores >= threshold
     per_species = {}
     for s in sorted(set(species[~bonafide].tolist())):
@@ -51,6 +77,8 @@ def _candidates(scores: np.ndarray) -> np.ndarray:
 
 def choose_threshold(scores: np.ndarray, bonafide: np.ndarray, species: np.ndarray) -> float:
     """Threshold minimising ACER on (validation) scores; among ties the middle of the best range."""
+    scores = _finite(scores)
+    _both_classes(bonafide, "choose_threshold")
     cands = np.sort(_candidates(scores))
     acers = np.array([rates(scores, bonafide, species, t)["acer"] for t in cands])
     best = np.flatnonzero(acers <= acers.min() + 1e-12)
@@ -66,7 +94,14 @@ def choose_threshold(scores: np.ndarray, bonafide: np.ndarray, species: np.ndarr
 
 
 def eer(scores: np.ndarray, bonafide: np.ndarray) -> float:
-    """Equal error rate (attack acceptance vs bona fide rejection, species pooled)."""
+    """Equal error rate (attack acceptance vs bona fide rejection, species pooled). Over the
+    candidate thresholds of ``choose_threshold`` (0, the midpoints between adjacent distinct scores,
+    the scores, just above 1) take the one where the pooled APCER and the BPCER are closest and
+    return the mean of the two there; among equally close candidates the lowest mean. Nothing is
+    interpolated between operating points. NaN without bona fide or without attack scores."""
+    scores = _finite(scores)
+    if not _has_both_classes(bonafide):
+        return float("nan")
     best = (2.0, 1.0)
     for t in _candidates(scores):
         far = float((scores[~bonafide] >= t).mean())
@@ -78,6 +113,8 @@ def eer(scores: np.ndarray, bonafide: np.ndarray) -> float:
 def eer_threshold(scores: np.ndarray, bonafide: np.ndarray) -> float:
     """Threshold at the equal-error point (attack acceptance, species pooled, closest to bona fide
     rejection), the development-set rule of the OULU-NPU protocols; among ties the middle."""
+    scores = _finite(scores)
+    _both_classes(bonafide, "eer_threshold")
     cands = np.sort(_candidates(scores))
     att = np.sort(scores[~bonafide])
     bona = np.sort(scores[bonafide])
@@ -89,7 +126,11 @@ def eer_threshold(scores: np.ndarray, bonafide: np.ndarray) -> float:
 
 
 def bpcer_at_apcer(scores: np.ndarray, bonafide: np.ndarray, species: np.ndarray, apcer_target: float) -> float:
-    """Lowest BPCER whose threshold keeps APCER (max over species) <= apcer_target."""
+    """Lowest BPCER whose threshold keeps APCER (max over species) <= apcer_target; NaN without
+    bona fide or without attack scores."""
+    scores = _finite(scores)
+    if not _has_both_classes(bonafide):
+        return float("nan")
     best = 1.0
     for t in _candidates(scores):
         r = rates(scores, bonafide, species, t)
@@ -100,7 +141,7 @@ def bpcer_at_apcer(scores: np.ndarray, bonafide: np.ndarray, species: np.ndarray
 
 def evaluate(scores: Sequence[float], labels: Sequence[str], species: Sequence[str], threshold: float) -> Dict[str, object]:
     """All metrics of DESIGN §3 for one split at a fixed (validation) threshold."""
-    s = np.asarray(scores, dtype=np.float64)
+    s = _finite(np.asarray(scores, dtype=np.float64))
     bona = np.asarray(labels) == "bonafide"
     sp = np.asarray(species)
     r = rates(s, bona, sp, threshold)

@@ -1,8 +1,10 @@
 """ISO/IEC 30107-3 metrics on small hand-checked examples."""
+import math
+
 import numpy as np
 import pytest
 
-from fasedge.metrics import choose_threshold, eer, eer_threshold, evaluate, paired_bootstrap_acer, rates, roc_auc
+from fasedge.metrics import bpcer_at_apcer, choose_threshold, eer, eer_threshold, evaluate, paired_bootstrap_acer, rates, roc_auc
 
 
 def test_apcer_is_max_over_species_and_acer_the_mean():
@@ -65,3 +67,53 @@ def test_paired_bootstrap_of_an_acer_difference():
     assert r["low"] >= 0.0 and r["high"] <= 0.5 and r["low"] <= r["difference"] <= r["high"]
     again = paired_bootstrap_acer(worse, right, bona, species, groups, resamples=500, seed=3)
     assert again == r
+
+
+def test_eer_is_the_closest_candidate_not_an_interpolation():
+    # bona fide .9 .8 .7 .3, attacks .6 .2. Pooled APCER / BPCER: 1/2 vs 0 on (.2, .3], 1/2 vs 1/4 on
+    # (.3, .6], 0 vs 1/4 on (.6, .7]. No threshold equalises them; the two closest candidates are
+    # 1/4 apart, with means 3/8 and 1/8: the lower mean wins. Interpolating between .6 and .7 would
+    # give 1/4.
+    scores = np.array([0.9, 0.8, 0.7, 0.3, 0.6, 0.2])
+    bona = np.array([1, 1, 1, 1, 0, 0], bool)
+    assert eer(scores, bona) == 0.125
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_scores_are_refused(bad):
+    scores = np.array([0.9, bad, 0.6, 0.1])
+    bona = np.array([1, 1, 0, 0], bool)
+    sp = np.array(["bonafide", "bonafide", "print", "mask"])
+    calls = [
+        lambda: roc_auc(scores, bona),
+        lambda: rates(scores, bona, sp, 0.5),
+        lambda: choose_threshold(scores, bona, sp),
+        lambda: eer(scores, bona),
+        lambda: eer_threshold(scores, bona),
+        lambda: bpcer_at_apcer(scores, bona, sp, 0.05),
+        lambda: evaluate(scores.tolist(), ["bonafide", "bonafide", "attack", "attack"], sp.tolist(), 0.5),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="scores must be finite: 1 of 4 are not .*index 1"):
+            call()
+
+
+def test_figures_that_need_a_missing_class_are_nan():
+    only_bona = evaluate([0.9, 0.4, 0.7], ["bonafide"] * 3, ["bonafide"] * 3, 0.5)
+    assert only_bona["bpcer"] == pytest.approx(1 / 3) and only_bona["nAttack"] == 0
+    for k in ("auc", "eer", "apcer", "acer", "hter", "bpcer20", "bpcer100"):
+        assert math.isnan(only_bona[k]), k
+    only_attacks = evaluate([0.9, 0.4, 0.2], ["attack"] * 3, ["print", "print", "mask"], 0.5)
+    assert only_attacks["apcer"] == 0.5 and only_attacks["apcerPerSpecies"] == {"mask": 0.0, "print": 0.5}
+    for k in ("auc", "eer", "bpcer", "acer", "hter", "bpcer20", "bpcer100"):
+        assert math.isnan(only_attacks[k]), k
+    assert math.isnan(eer(np.array([]), np.array([], bool)))
+
+
+def test_threshold_rules_refuse_a_single_class():
+    scores = np.array([0.9, 0.4, 0.7])
+    for bona, counts in ((np.ones(3, bool), "got 3 bona fide and 0 attack"), (np.zeros(3, bool), "got 0 bona fide and 3 attack")):
+        with pytest.raises(ValueError, match=f"choose_threshold needs bona fide and attack scores; {counts}"):
+            choose_threshold(scores, bona, np.array(["print"] * 3))
+        with pytest.raises(ValueError, match=f"eer_threshold needs bona fide and attack scores; {counts}"):
+            eer_threshold(scores, bona)
