@@ -6,6 +6,7 @@ import { LivenessResponseSchema } from "../schemas/liveness";
 import {
   FasEdgeAbortError,
   FasEdgeClient,
+  FasEdgeError,
   FasEdgeProblemError,
   FasEdgeResponseError,
   FasEdgeTimeoutError,
@@ -26,7 +27,7 @@ interface Sent {
  * A fetch that records what the client sends and hands the request to the real Worker, unless
  * `standIn` answers it first (for statuses the Worker cannot produce on demand).
  */
-function recordingFetch(standIn?: (request: Request, n: number) => Response | Promise<Response> | undefined) {
+function recordingFetch(standIn?: (request: Request, n: number) => Response | Promise<Response | undefined> | undefined) {
   const sent: Sent[] = [];
   const fetcher = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const request = new Request(input, init);
@@ -110,10 +111,22 @@ describe("FasEdgeClient against the Worker", () => {
     expect(delays).toEqual([]);
   });
 
-  it("refuses an invalid box before sending anything", async () => {
+  it("rejects an invalid box or an empty burst (never throwing synchronously) before sending anything", async () => {
     const { sent, fetch } = recordingFetch();
     const { client } = clientWith(fetch);
-    expect(() => client.assess(png(64, 64), { box: [0, 0, 0, 10] })).toThrow(/invalid box/);
+    const calls: [() => Promise<unknown>, RegExp][] = [
+      [() => client.assess(png(64, 64), { box: [0, 0, 0, 10] }), /invalid box/],
+      [() => client.assessBurst([{ frame: png(64, 64), box: [-1, 0, 10, 10] }]), /invalid box/],
+      [() => client.assessBurst([]), /at least one frame/],
+    ];
+    for (const [call, message] of calls) {
+      let pending: Promise<unknown> | undefined;
+      expect(() => {
+        pending = call();
+      }).not.toThrow();
+      await expect(pending).rejects.toThrow(message);
+      await expect(pending).rejects.toBeInstanceOf(FasEdgeError);
+    }
     expect(sent).toHaveLength(0);
   });
 
@@ -143,6 +156,25 @@ describe("FasEdgeClient against the Worker", () => {
     expect((await client.health()).status).toBe("ok");
   });
 
+  it("takes timeoutMs: Infinity as no time limit, and refuses timing options a timer cannot hold", async () => {
+    // an answer that takes a moment: a timer set to Infinity would fire at once and time it out
+    const { sent, fetch } = recordingFetch(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return undefined;
+    });
+    const { client } = clientWith(fetch, { timeoutMs: Number.POSITIVE_INFINITY, retries: 0 });
+    expect((await client.health()).status).toBe("ok");
+    expect(sent).toHaveLength(1);
+
+    const make = (options: Partial<FasEdgeClientOptions>) => () => new FasEdgeClient({ baseUrl: BASE, ...options });
+    for (const timeoutMs of [2 ** 31, 0, -1, Number.NaN]) expect(make({ timeoutMs }), String(timeoutMs)).toThrow(FasEdgeError);
+    expect(make({ timeoutMs: 2 ** 31 })).toThrow(/timeoutMs/);
+    for (const maxDelayMs of [2 ** 31, Number.POSITIVE_INFINITY, -1, Number.NaN]) expect(make({ maxDelayMs }), String(maxDelayMs)).toThrow(/maxDelayMs/);
+    for (const baseDelayMs of [Number.POSITIVE_INFINITY, -1, Number.NaN]) expect(make({ baseDelayMs }), String(baseDelayMs)).toThrow(/baseDelayMs/);
+    for (const retries of [Number.NaN, Number.POSITIVE_INFINITY, -1]) expect(make({ retries }), String(retries)).toThrow(/retries/);
+    expect(make({ timeoutMs: 2 ** 31 - 1, maxDelayMs: 2 ** 31 - 1, baseDelayMs: 0, retries: 0 })).not.toThrow();
+  });
+
   it("rejects a 2xx answer that does not match the schema (here /v1/models' body where /v1/swap's belongs)", async () => {
     const { fetch } = recordingFetch((request) =>
       new URL(request.url).pathname === "/v1/swap" ? worker.fetch(`${BASE}/v1/models`) : undefined,
@@ -164,8 +196,10 @@ describe("FasEdgeClient against the Worker", () => {
   });
 });
 
-// The Worker has no rate limit yet (429) and answers 503 only while a model cannot be loaded, so
-// these statuses come from a stand-in for the first attempts; later attempts reach the real Worker.
+// The Worker's 429 comes with the rate-limit period as Retry-After (60 s) once a budget is spent, and
+// its 503 only while a model cannot be loaded or sessions cannot be signed; so that a test can choose
+// the status and the Retry-After, these come from a stand-in for the first attempts, and later
+// attempts reach the real Worker.
 describe("FasEdgeClient retries (429/503 from a stand-in, then the Worker)", () => {
   it("waits as long as Retry-After says, in seconds or as an HTTP date, then succeeds", async () => {
     const at = new Date(Date.now() + 60_000).toUTCString();
@@ -192,12 +226,62 @@ describe("FasEdgeClient retries (429/503 from a stand-in, then the Worker)", () 
     expect(delays).toEqual([100, 200, 400, 500]);
   });
 
-  it("caps a long Retry-After at maxDelayMs and reports it on the final error", async () => {
-    const { fetch } = recordingFetch(() => problem(429, { "retry-after": "3600" }));
+  it("does not retry when Retry-After is longer than maxDelayMs, and reports it on the error at once", async () => {
+    const at = new Date(Date.now() + 60_000).toUTCString();
+    for (const [status, retryAfter] of [[429, "3600"], [503, "60"], [503, at]] as const) {
+      const { sent, fetch } = recordingFetch(() => problem(status, { "retry-after": retryAfter }));
+      const { client, delays } = clientWith(fetch, { retries: 2, maxDelayMs: 10_000 });
+      const error = await client.assess(png(64, 64)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FasEdgeProblemError);
+      const p = error as FasEdgeProblemError;
+      expect(p.status).toBe(status);
+      expect(p.attempts).toBe(1);
+      expect(p.retryAfterS).toBeGreaterThan(50);
+      expect(sent).toHaveLength(1);
+      expect(delays).toEqual([]);
+    }
+  });
+
+  it("waits a Retry-After equal to maxDelayMs", async () => {
+    const { sent, fetch } = recordingFetch((_, n) => (n === 1 ? problem(429, { "retry-after": "5" }) : undefined));
     const { client, delays } = clientWith(fetch, { retries: 1, maxDelayMs: 5000 });
-    const error = (await client.assess(png(64, 64)).catch((e: unknown) => e)) as FasEdgeProblemError;
+    const result = await client.assess(await goldenImage("png"));
     expect(delays).toEqual([5000]);
-    expect(error.retryAfterS).toBe(3600);
+    expect(sent).toHaveLength(2);
+    expect(result.region).toBe("local");
+  });
+
+  it("returns /healthz's 503 body (status unavailable) from health(), after the retries it allows", async () => {
+    const unavailable = async (retryAfter: string) => {
+      const ready = (await (await worker.fetch(`${BASE}/healthz`)).json()) as Record<string, unknown>;
+      const body: Record<string, unknown> = { ...ready, status: "unavailable", error: "the student could not be loaded" };
+      delete body.manifest;
+      return new Response(JSON.stringify(body), { status: 503, headers: { "content-type": "application/json", "retry-after": retryAfter } });
+    };
+    // a Retry-After beyond maxDelayMs: the first answer is the result
+    const slow = recordingFetch(() => unavailable("30"));
+    const first = clientWith(slow.fetch);
+    const health = await first.client.health();
+    expect(health.status).toBe("unavailable");
+    expect(health.error).toBe("the student could not be loaded");
+    expect(slow.sent).toHaveLength(1);
+    expect(first.delays).toEqual([]);
+
+    // retried while the service asks for a short wait, then ready
+    const soon = recordingFetch((_, n) => (n === 1 ? unavailable("1") : undefined));
+    const second = clientWith(soon.fetch);
+    expect((await second.client.health()).status).toBe("ok");
+    expect(second.delays).toEqual([1000]);
+
+    // retries used up: the last 503 body
+    const down = recordingFetch(() => unavailable("1"));
+    const third = clientWith(down.fetch, { retries: 1 });
+    expect((await third.client.health()).status).toBe("unavailable");
+    expect(down.sent).toHaveLength(2);
+
+    // a 503 that is not a health body is still an error
+    const other = recordingFetch(() => problem(503, { "retry-after": "30" }));
+    await expect(clientWith(other.fetch).client.health()).rejects.toBeInstanceOf(FasEdgeProblemError);
   });
 
   it("retries a network failure, then reaches the Worker", async () => {
@@ -249,8 +333,28 @@ describe("sessions", () => {
     expect(LivenessResponseSchema.safeParse(result).success).toBe(true);
     expect(sent.map((s) => s.meta)).toEqual([undefined, { box: [10, 10, 40, 40], nonce: session.nonce }]);
     expect(session.used).toBe(true);
-    expect(() => session.assessBurst([png(64, 64)])).toThrow(/start a new session/);
+    let reused: Promise<unknown> | undefined;
+    expect(() => {
+      reused = session.assessBurst([png(64, 64)]);
+    }).not.toThrow();
+    await expect(reused).rejects.toThrow(/start a new session/);
     expect(sent).toHaveLength(2);
+  });
+
+  it("checks the frames before spending the session's nonce", async () => {
+    const { sent, fetch } = recordingFetch();
+    const { client } = clientWith(fetch);
+    const session = await client.startSession();
+    await expect(session.assess(png(64, 64), { box: [0, 0, 10, 0] })).rejects.toThrow(/invalid box/);
+    await expect(session.assessBurst([])).rejects.toThrow(/at least one frame/);
+    await expect(session.assessBurst([png(64, 64), { frame: png(64, 64), box: [0, -5, 10, 10] }])).rejects.toThrow(/invalid box/);
+    expect(session.used).toBe(false);
+    expect(sent).toHaveLength(1);
+    // the nonce is still good for the one request it was made for
+    const result = await session.assess(await goldenImage("png"), { box: [10, 10, 40, 40] });
+    expect(LivenessResponseSchema.safeParse(result).success).toBe(true);
+    expect(sent[1]?.meta).toEqual({ box: [10, 10, 40, 40], nonce: session.nonce });
+    expect(session.used).toBe(true);
   });
 
   it("does not retry a session's request after a 503 (the nonce may be spent) but does after a 429", async () => {

@@ -12,7 +12,7 @@ import {
   FasEdgeResponseError,
   FasEdgeTimeoutError,
 } from "./errors";
-import { RETRYABLE_STATUSES, parseRetryAfter, retryDelayMs } from "./retry";
+import { RETRYABLE_STATUSES, backoffMs, parseRetryAfter, retryDelayMs } from "./retry";
 import { SessionResponseSchema, type SessionResponse } from "../schemas/session";
 
 /** An encoded JPEG or PNG frame (or face crop), as a Blob/File or its bytes. */
@@ -29,13 +29,20 @@ export interface FasEdgeClientOptions {
   readonly baseUrl: string;
   /** Sent as `Authorization: Bearer <apiKey>` (for services that require keys). */
   readonly apiKey?: string;
-  /** Limit for one attempt, milliseconds (default 10000). */
+  /**
+   * Limit for one attempt, milliseconds (default 10000): above 0 and at most 2147483647 (what a
+   * timer can hold), or Infinity for no limit. Other values are refused by the constructor.
+   */
   readonly timeoutMs?: number;
-  /** Further attempts after a 429, a 503 or a network failure (default 2). */
+  /** Further attempts after a 429, a 503 or a network failure (default 2; 0 or more). */
   readonly retries?: number;
-  /** First backoff step when the service sends no Retry-After, milliseconds (default 250). */
+  /** First backoff step when the service sends no Retry-After, milliseconds (default 250; 0 or more). */
   readonly baseDelayMs?: number;
-  /** Longest wait between attempts, Retry-After included, milliseconds (default 10000). */
+  /**
+   * Longest wait between attempts, milliseconds (default 10000; at most 2147483647). Backoff is
+   * capped at it; when the service's Retry-After is longer, the call fails at once with that
+   * Retry-After on the error instead of retrying.
+   */
   readonly maxDelayMs?: number;
   /** fetch to use (default: the global one). */
   readonly fetch?: typeof fetch;
@@ -57,6 +64,9 @@ export interface AssessOptions extends CallOptions {
 
 const DEFAULTS = { timeoutMs: 10_000, retries: 2, baseDelayMs: 250, maxDelayMs: 10_000 } as const;
 
+/** The longest delay setTimeout can hold, milliseconds; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Client of the fas-edge API. Uses only fetch, Blob, FormData and AbortController, so it runs in
  * browsers, React Native, Node 18+, Deno and Workers. Every answer is checked against the API's
@@ -67,14 +77,16 @@ export class FasEdgeClient {
   readonly baseUrl: string;
   private readonly options: Required<Omit<FasEdgeClientOptions, "apiKey" | "baseUrl">> & { apiKey?: string };
 
+  /** Throws a FasEdgeError for a timing option out of range (see FasEdgeClientOptions). */
   constructor(options: FasEdgeClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     const fetcher = options.fetch ?? globalThis.fetch;
+    const { timeoutMs = DEFAULTS.timeoutMs, retries = DEFAULTS.retries, baseDelayMs = DEFAULTS.baseDelayMs, maxDelayMs = DEFAULTS.maxDelayMs } = options;
     this.options = {
-      timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
-      retries: Math.max(0, Math.floor(options.retries ?? DEFAULTS.retries)),
-      baseDelayMs: options.baseDelayMs ?? DEFAULTS.baseDelayMs,
-      maxDelayMs: options.maxDelayMs ?? DEFAULTS.maxDelayMs,
+      timeoutMs: checkOption("timeoutMs", timeoutMs, timeoutMs === Number.POSITIVE_INFINITY || (timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS), `milliseconds above 0 and at most ${MAX_TIMER_MS}, or Infinity for no limit`),
+      retries: Math.floor(checkOption("retries", retries, Number.isFinite(retries) && retries >= 0, "a count, 0 or more")),
+      baseDelayMs: checkOption("baseDelayMs", baseDelayMs, Number.isFinite(baseDelayMs) && baseDelayMs >= 0, "milliseconds, 0 or more"),
+      maxDelayMs: checkOption("maxDelayMs", maxDelayMs, maxDelayMs >= 0 && maxDelayMs <= MAX_TIMER_MS, `milliseconds from 0 to ${MAX_TIMER_MS}`),
       fetch: (input, init) => fetcher(input, init),
       sleep: options.sleep ?? sleep,
       random: options.random ?? Math.random,
@@ -82,7 +94,10 @@ export class FasEdgeClient {
     };
   }
 
-  /** POST /v1/liveness with one frame: live, spoof or uncertain, with score, decider and timings. */
+  /**
+   * POST /v1/liveness with one frame: live, spoof or uncertain, with score, decider and timings.
+   * An invalid box rejects (FasEdgeError) before anything is sent.
+   */
   assess(frame: Frame, options: AssessOptions = {}): Promise<LivenessResponse> {
     return this.postFrames([{ frame, ...(options.box ? { box: options.box } : {}) }], undefined, options);
   }
@@ -90,10 +105,10 @@ export class FasEdgeClient {
   /**
    * POST /v1/liveness with several frames in one multipart request (one `frame` part each, their
    * boxes in `meta.boxes`): one decision for the burst (`aggregate` says how), every frame's
-   * verdict in `frames`. At most the service's MAX_BURST_FRAMES frames (default 5).
+   * verdict in `frames`. At most the service's MAX_BURST_FRAMES frames (default 5). An empty burst
+   * or an invalid box rejects (FasEdgeError) before anything is sent.
    */
   assessBurst(frames: readonly (Frame | FrameWithBox)[], options: CallOptions = {}): Promise<LivenessResponse> {
-    if (frames.length === 0) throw new FasEdgeError("a burst needs at least one frame");
     return this.postFrames(frames.map(asFrameWithBox), undefined, options);
   }
 
@@ -117,18 +132,27 @@ export class FasEdgeClient {
     return this.request("/v1/models", ModelCardsResponseSchema, { method: "GET" }, options);
   }
 
-  /** GET /healthz: 200 when the service can score frames (503, retried, while it loads). */
+  /**
+   * GET /healthz: `status` "ok" when the service can score frames. While it cannot, the service
+   * answers 503 with the same body and `status` "unavailable": that is retried as any 503, and the
+   * last such answer is returned rather than thrown.
+   */
   health(options: CallOptions = {}): Promise<HealthResponse> {
-    return this.request("/healthz", HealthResponseSchema, { method: "GET" }, options);
+    return this.request("/healthz", HealthResponseSchema, { method: "GET", answerStatuses: [503] }, options);
   }
 
-  /** @internal used by FasEdgeSession */
-  postFrames(frames: readonly FrameWithBox[], nonce: string | undefined, options: CallOptions): Promise<LivenessResponse> {
+  /**
+   * @internal used by FasEdgeSession. Checks the frames first (an empty burst or an invalid box
+   * rejects with nothing sent), then asks `nonce` for the session nonce to send, if any.
+   */
+  async postFrames(frames: readonly FrameWithBox[], nonce: (() => string) | undefined, options: CallOptions): Promise<LivenessResponse> {
+    if (frames.length === 0) throw new FasEdgeError("a burst needs at least one frame");
     for (const { box } of frames) {
       if (box !== undefined && !FaceBoxSchema.safeParse(box).success) {
         throw new FasEdgeError(`invalid box ${JSON.stringify(box)}: [x, y, width, height] with x, y >= 0 and width, height > 0`);
       }
     }
+    const nonceValue = nonce?.();
     const blobs = frames.map(({ frame }) => toBlob(frame));
     const meta: Record<string, unknown> = {};
     if (frames.length === 1) {
@@ -136,7 +160,7 @@ export class FasEdgeClient {
     } else if (frames.some((f) => f.box)) {
       meta.boxes = frames.map((f) => f.box ?? null);
     }
-    if (nonce !== undefined) meta.nonce = nonce;
+    if (nonceValue !== undefined) meta.nonce = nonceValue;
     const body = (): FormData => {
       const form = new FormData();
       blobs.forEach((blob, i) => form.append("frame", blob, `frame-${i}.${blob.type === "image/png" ? "png" : "jpg"}`));
@@ -145,14 +169,21 @@ export class FasEdgeClient {
     };
     // a nonce is single use: once the service may have seen it, only a refusal that came before the
     // nonce was read (429, from the rate limits) can be retried
-    const retry = nonce === undefined ? {} : { retryStatuses: [429], retryNetwork: false };
+    const retry = nonceValue === undefined ? {} : { retryStatuses: [429], retryNetwork: false };
     return this.request("/v1/liveness", LivenessResponseSchema, { method: "POST", body, ...retry }, options);
   }
 
   private async request<S extends z.ZodType>(
     path: string,
     schema: S,
-    init: { method: string; body?: () => FormData; retryStatuses?: readonly number[]; retryNetwork?: boolean },
+    init: {
+      method: string;
+      body?: () => FormData;
+      retryStatuses?: readonly number[];
+      retryNetwork?: boolean;
+      /** Error statuses whose body, when it matches `schema`, is the answer once no retry is left. */
+      answerStatuses?: readonly number[];
+    },
     { signal }: CallOptions,
   ): Promise<z.infer<S>> {
     const { retries, baseDelayMs, maxDelayMs } = this.options;
@@ -164,15 +195,24 @@ export class FasEdgeClient {
         response = await this.attempt(path, init, signal);
       } catch (error) {
         if (!(error instanceof FasEdgeNetworkError) || init.retryNetwork === false || attempt > retries) throw error;
-        await this.wait(retryDelayMs(attempt, undefined, { baseDelayMs, maxDelayMs }, this.options.random), signal);
+        await this.wait(backoffMs(attempt, { baseDelayMs, maxDelayMs }, this.options.random), signal);
         continue;
       }
       if (response.ok) return parseBody(response, schema);
       const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
-      if (retryStatuses.includes(response.status) && attempt <= retries) {
+      // no retry when the service asks for a longer wait than maxDelayMs: it would refuse again
+      const delayMs =
+        retryStatuses.includes(response.status) && attempt <= retries
+          ? retryDelayMs(attempt, retryAfterMs, { baseDelayMs, maxDelayMs }, this.options.random)
+          : undefined;
+      if (delayMs !== undefined) {
         await response.body?.cancel();
-        await this.wait(retryDelayMs(attempt, retryAfterMs, { baseDelayMs, maxDelayMs }, this.options.random), signal);
+        await this.wait(delayMs, signal);
         continue;
+      }
+      if (init.answerStatuses?.includes(response.status)) {
+        const answer = schema.safeParse(await response.clone().json().catch(() => undefined));
+        if (answer.success) return answer.data;
       }
       const problem = await readProblem(response);
       throw new FasEdgeProblemError(problem, retryAfterMs === undefined ? undefined : retryAfterMs / 1000, attempt);
@@ -182,10 +222,13 @@ export class FasEdgeClient {
   private async attempt(path: string, init: { method: string; body?: () => FormData }, signal: AbortSignal | undefined): Promise<Response> {
     const controller = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, this.options.timeoutMs);
+    // timeoutMs is Infinity (no limit) or a delay a timer can hold (checked by the constructor)
+    const timer = Number.isFinite(this.options.timeoutMs)
+      ? setTimeout(() => {
+          timedOut = true;
+          controller.abort();
+        }, this.options.timeoutMs)
+      : undefined;
     const onAbort = () => controller.abort();
     signal?.addEventListener("abort", onAbort);
     const headers: Record<string, string> = { accept: `application/json, ${PROBLEM_MEDIA_TYPE}` };
@@ -244,13 +287,14 @@ export class FasEdgeSession {
     return this.#used;
   }
 
+  /** As FasEdgeClient.assess, with this session's nonce; the frame is checked before the nonce is spent. */
   assess(frame: Frame, options: AssessOptions = {}): Promise<LivenessResponse> {
-    return this.client.postFrames([{ frame, ...(options.box ? { box: options.box } : {}) }], this.#take(), options);
+    return this.client.postFrames([{ frame, ...(options.box ? { box: options.box } : {}) }], () => this.#take(), options);
   }
 
+  /** As FasEdgeClient.assessBurst, with this session's nonce; the frames are checked before the nonce is spent. */
   assessBurst(frames: readonly (Frame | FrameWithBox)[], options: CallOptions = {}): Promise<LivenessResponse> {
-    if (frames.length === 0) throw new FasEdgeError("a burst needs at least one frame");
-    return this.client.postFrames(frames.map(asFrameWithBox), this.#take(), options);
+    return this.client.postFrames(frames.map(asFrameWithBox), () => this.#take(), options);
   }
 
   #take(): string {
@@ -303,6 +347,11 @@ async function readProblem(response: Response): Promise<Problem> {
     // not JSON: keep the synthesised problem
   }
   return text && !text.trimStart().startsWith("<") ? { ...fallback, detail: text.slice(0, 500) } : fallback;
+}
+
+function checkOption(name: string, value: number, valid: boolean, expected: string): number {
+  if (!valid) throw new FasEdgeError(`invalid ${name} ${value}: expected ${expected}`);
+  return value;
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -91,13 +91,15 @@ export function demoPage(options: PageOptions = {}): string {
         </div>
         <canvas id="seen" width="160" height="160" role="img" hidden></canvas>
       </div>
-      <dl id="facts" class="facts"></dl>
-      <h3>Latency per stage</h3>
-      <table class="timings">
-        <caption class="note">Measured inside the Worker; deployed Workers advance timers only across I/O, so figures there are estimates.</caption>
-        <thead><tr><th scope="col">Stage</th><th scope="col">Time</th><th scope="col"><span class="note">Share of total</span></th></tr></thead>
-        <tbody id="timings-body"></tbody>
-      </table>
+      <div id="result-details" hidden>
+        <dl id="facts" class="facts"></dl>
+        <h3>Latency per stage</h3>
+        <table class="timings">
+          <caption class="note">Measured inside the Worker; deployed Workers advance timers only across I/O, so figures there are estimates.</caption>
+          <thead><tr><th scope="col">Stage</th><th scope="col">Time</th><th scope="col"><span class="note">Share of total</span></th></tr></thead>
+          <tbody id="timings-body"></tbody>
+        </table>
+      </div>
     </div>
     <p id="error" class="error" role="alert" hidden></p>
   </section>
@@ -118,6 +120,7 @@ export function dashboardPage(options: PageOptions = {}): string {
     <label><input id="auto-refresh" type="checkbox" checked> Refresh automatically</label>
     <label>Region <select id="region-select"><option value="">All regions</option></select></label>
     <p id="status" role="status" aria-live="polite">Loading…</p>
+    <p id="updated" class="note"></p>
   </div>
   ${keyPanel("metrics")}
   <section aria-labelledby="totals-title">

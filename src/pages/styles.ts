@@ -77,7 +77,7 @@ thead th { font-size: .8rem; text-transform: uppercase; letter-spacing: .04em; c
 .toolbar label { display: inline-flex; gap: .4rem; align-items: center; }
 select { font: inherit; min-height: 2.75rem; padding: .3rem .5rem; border-radius: .5rem; border: 1px solid #9aa3b5; background: var(--panel); }
 input[type="checkbox"] { width: 1.15rem; height: 1.15rem; }
-#status { margin: 0; color: var(--ink-2); }
+#status, #updated { margin: 0; color: var(--ink-2); }
 #status[data-state="error"] { color: var(--spoof); }
 .cards { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); margin-bottom: 1.5rem; }
 .card { background: var(--panel); border: 1px solid var(--line); border-radius: .75rem; padding: 1rem; }

@@ -3,13 +3,19 @@ import { FasEdgeClient, FasEdgeError, FasEdgeProblemError, type FasEdgeClientOpt
 /**
  * The pages' API key and how they report refusals. The key is found, in order, in the page's
  * `<meta name="fas-edge-api-key">` (the local development key, served only to loopback hosts),
- * in localStorage (a key that has worked in this browser), or in the key field, which is shown
- * while the page has no key or the service refuses the one it has. The key is never logged or
- * shown.
+ * in localStorage (a key that has worked in this browser for a page needing the same scope), or
+ * in the key field, which is shown while the page has no key or the service refuses the one it
+ * has. The key is never logged or shown.
  */
 
-/** The localStorage entry of the key that last worked in this browser. */
-const STORAGE_ENTRY = "fas-edge:api-key";
+/** The localStorage entry of the key that last worked in this browser for pages needing `scope`. */
+const storageEntry = (scope: string) => `fas-edge:api-key:${scope}`;
+
+/**
+ * The one entry that earlier versions of the pages kept for every scope: read by a page that has
+ * no entry of its own, and copied into the page's entry once the service accepts the key there.
+ */
+const LEGACY_STORAGE_ENTRY = "fas-edge:api-key";
 
 /** Problems about the key itself; a session's own 401, 403 and 409 are not among them. */
 const KEY_PROBLEMS = new Set(["missing-api-key", "invalid-api-key", "revoked-api-key", "missing-scope"]);
@@ -17,7 +23,7 @@ const KEY_PROBLEMS = new Set(["missing-api-key", "invalid-api-key", "revoked-api
 /** Refusals after which a stored key is dropped: it will never work again. A key without a scope may still serve the other page. */
 const DEAD_KEY_PROBLEMS = new Set(["invalid-api-key", "revoked-api-key"]);
 
-type KeySource = "page" | "stored" | "entered";
+type KeySource = "page" | "stored" | "legacy" | "entered";
 
 export interface PageAccessOptions {
   /** Client settings other than the key. */
@@ -65,18 +71,18 @@ function storage(): Storage | undefined {
   }
 }
 
-function stored(): string | undefined {
+function stored(entry: string): string | undefined {
   try {
-    return storage()?.getItem(STORAGE_ENTRY) || undefined;
+    return storage()?.getItem(entry) || undefined;
   } catch {
     return undefined;
   }
 }
 
-function store(key: string | undefined): void {
+function store(entry: string, key: string | undefined): void {
   try {
-    if (key === undefined) storage()?.removeItem(STORAGE_ENTRY);
-    else storage()?.setItem(STORAGE_ENTRY, key);
+    if (key === undefined) storage()?.removeItem(entry);
+    else storage()?.setItem(entry, key);
   } catch {
     // storage full or disabled: the key lasts as long as the page
   }
@@ -96,9 +102,11 @@ export class PageAccess {
   constructor(options: PageAccessOptions) {
     this.#options = options;
     const meta = document.querySelector<HTMLMetaElement>('meta[name="fas-edge-api-key"]')?.content || undefined;
-    const kept = stored();
+    const kept = stored(storageEntry(options.scope));
+    const legacy = kept ? undefined : stored(LEGACY_STORAGE_ENTRY);
     if (meta) this.#use(meta, "page");
     else if (kept) this.#use(kept, "stored");
+    else if (legacy) this.#use(legacy, "legacy");
     else this.prompt(`This page needs an API key with the “${options.scope}” scope.`);
     this.#form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -119,9 +127,15 @@ export class PageAccess {
     return this.#client;
   }
 
-  /** After a call that the service answered: a key entered in the field is kept in this browser, and the field goes away. */
+  /**
+   * After a call that the service answered: a key entered in the field (or found in the earlier
+   * shared entry) is kept in this browser for this page's scope, and the field goes away.
+   */
   succeeded(): void {
-    if (this.#source === "entered" && this.#key !== undefined) store(this.#key);
+    if ((this.#source === "entered" || this.#source === "legacy") && this.#key !== undefined) {
+      store(storageEntry(this.#options.scope), this.#key);
+      this.#source = "stored";
+    }
     this.#panel.hidden = true;
   }
 
@@ -131,7 +145,10 @@ export class PageAccess {
    */
   refused(error: unknown, options: { focus?: boolean } = {}): boolean {
     if (!isKeyProblem(error)) return false;
-    if (this.#source === "stored" && DEAD_KEY_PROBLEMS.has(error.slug)) store(undefined);
+    if (DEAD_KEY_PROBLEMS.has(error.slug)) {
+      if (this.#source === "stored") store(storageEntry(this.#options.scope), undefined);
+      if (this.#source === "legacy") store(LEGACY_STORAGE_ENTRY, undefined);
+    }
     const advice = error.slug === "missing-scope" ? `Enter a key with the “${this.#options.scope}” scope.` : "Enter a valid key.";
     this.prompt(`${describeError(error)} ${advice}`, options);
     this.#panel.dataset.problem = error.slug;

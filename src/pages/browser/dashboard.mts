@@ -12,7 +12,10 @@ const $ = <T extends HTMLElement>(id: string): T => {
   return el as T;
 };
 
+/** The live status line (announced: only changes of state are written there) and when the figures were last updated (not announced). */
 const status = $<HTMLParagraphElement>("status");
+const updated = $<HTMLParagraphElement>("updated");
+const totalsTitle = $<HTMLHeadingElement>("totals-title");
 const refreshButton = $<HTMLButtonElement>("refresh-button");
 const autoRefresh = $<HTMLInputElement>("auto-refresh");
 const regionSelect = $<HTMLSelectElement>("region-select");
@@ -28,6 +31,8 @@ const notes = $<HTMLDListElement>("notes");
 
 let timer: ReturnType<typeof setTimeout> | undefined;
 let inFlight = false;
+/** A refresh was asked for (say, another region chosen) while one was under way: run it once that one ends. */
+let pending = false;
 /** Until when the service asked to wait (429), milliseconds since the epoch. */
 let rateLimitedUntil = 0;
 /** The service refused the key: no polling until another key is entered. */
@@ -191,13 +196,21 @@ function syncRegions(swap: SwapResponse): void {
   for (const r of swap.regions) if (!known.has(r.region)) regionSelect.append(el("option", { value: r.region }, r.region));
 }
 
+/** Sets the status line; its text is rewritten only when it changes, so a screen reader hears changes of state, not every refresh. */
+function setStatus(state: "ok" | "error", text: string): void {
+  status.dataset.state = state;
+  if (status.textContent !== text) status.textContent = text;
+}
+
 function showProblem(text: string): void {
-  status.dataset.state = "error";
-  status.textContent = text;
+  setStatus("error", text);
 }
 
 async function refresh(): Promise<void> {
-  if (inFlight) return;
+  if (inFlight) {
+    pending = true;
+    return;
+  }
   const client = access.client;
   if (!client) {
     showProblem("Enter an API key with the “metrics” scope to load the figures.");
@@ -216,14 +229,17 @@ async function refresh(): Promise<void> {
     const region = regionSelect.value || undefined;
     const swap = await client.swap(region ? { region } : {});
     access.succeeded();
+    // another region was chosen meanwhile: that refresh is pending, this answer is not shown
+    if ((regionSelect.value || undefined) !== region) return;
+    totalsTitle.textContent = swap.region === null ? "All regions" : `Region ${swap.region}`;
     renderCards(swap.totals);
     renderTable(swap.regions);
     renderCharts(swap.regions);
     renderNotes(swap);
     syncRegions(swap);
+    setStatus("ok", swap.region === null ? "Showing all regions" : `Showing region ${swap.region}`);
+    updated.textContent = `Updated ${new Date(swap.generatedAt).toLocaleTimeString("en-GB")} · ${int(swap.totals.requests)} requests in ${swap.regions.length} ${swap.regions.length === 1 ? "region" : "regions"}`;
     document.body.dataset.loaded = "true";
-    status.dataset.state = "ok";
-    status.textContent = `Updated ${new Date(swap.generatedAt).toLocaleTimeString("en-GB")} · ${int(swap.totals.requests)} requests in ${swap.regions.length} ${swap.regions.length === 1 ? "region" : "regions"}`;
   } catch (error) {
     showProblem(`Could not load /v1/swap: ${describeError(error)}`);
     keyRefused = access.refused(error);
@@ -231,7 +247,10 @@ async function refresh(): Promise<void> {
   } finally {
     inFlight = false;
     refreshButton.disabled = false;
-    schedule();
+    const again = pending && !keyRefused;
+    pending = false;
+    if (again) void refresh();
+    else schedule();
   }
 }
 

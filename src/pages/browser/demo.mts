@@ -29,6 +29,7 @@ const upload = $<HTMLInputElement>("upload-input");
 const result = $<HTMLDivElement>("result");
 const badge = $<HTMLSpanElement>("decision-badge");
 const summary = $<HTMLParagraphElement>("decision-summary");
+const details = $<HTMLDivElement>("result-details");
 const facts = $<HTMLDListElement>("facts");
 const timings = $<HTMLTableSectionElement>("timings-body");
 const seen = $<HTMLCanvasElement>("seen");
@@ -94,14 +95,23 @@ async function startCamera(): Promise<void> {
   }
   setStage("starting", "Starting camera…");
   cameraButton.disabled = true;
+  let opened: MediaStream | undefined;
   try {
-    stream = await navigator.mediaDevices.getUserMedia({
+    opened = await navigator.mediaDevices.getUserMedia({
       video: { facingMode: "user", width: { ideal: 640 }, height: { ideal: 480 } },
       audio: false,
     });
-    video.srcObject = stream;
+    const camera = opened;
+    // the camera can go away later (unplugged, permission taken back): then the page stops it
+    for (const track of camera.getVideoTracks()) {
+      track.addEventListener("ended", () => {
+        if (stream === camera) cameraEnded();
+      }, { once: true });
+    }
+    video.srcObject = camera;
     await video.play();
     if (!video.videoWidth) await new Promise((resolve) => video.addEventListener("loadedmetadata", resolve, { once: true }));
+    stream = camera;
     stage.style.aspectRatio = `${video.videoWidth} / ${video.videoHeight}`;
     drawGuide(video.videoWidth, video.videoHeight);
     setStage("live", "Centre your face in the oval");
@@ -109,7 +119,10 @@ async function startCamera(): Promise<void> {
     updateCheckButton();
     checkButton.focus();
   } catch (error) {
+    // access may have been granted before the preview failed: release the camera all the same
+    for (const track of opened?.getTracks() ?? []) track.stop();
     stream = undefined;
+    video.srcObject = null;
     setStage("unavailable", "Camera unavailable");
     const name = error instanceof DOMException ? error.name : "";
     showError(
@@ -131,6 +144,12 @@ function stopCamera(): void {
   updateCheckButton();
   cameraButton.textContent = "Start camera";
   setStage("idle", "Camera is off");
+}
+
+/** The running camera's track ended without the page asking. */
+function cameraEnded(): void {
+  stopCamera();
+  showError("The camera stopped (it was disconnected, or its permission was taken back). Start it again, or upload a photo.");
 }
 
 function toJpeg(canvas: HTMLCanvasElement): Promise<Blob> {
@@ -159,11 +178,22 @@ function updateCheckButton(): void {
   if (stream && !busy && wait > 0) checkTimer = setTimeout(updateCheckButton, wait);
 }
 
+/** Hides the last check's result (facts, timings, thumbnail), so that it is never shown beside another state. */
+function clearResult(): void {
+  summary.textContent = "";
+  details.hidden = true;
+  facts.replaceChildren();
+  timings.replaceChildren();
+  seen.hidden = true;
+  seen.removeAttribute("aria-label");
+  seen.getContext("2d")?.clearRect(0, 0, seen.width, seen.height);
+}
+
 function showFailure(error: unknown): void {
   result.dataset.decision = "error";
   badge.textContent = "No result";
   badge.removeAttribute("aria-label");
-  summary.textContent = "";
+  clearResult();
   showError(describeError(error));
 }
 
@@ -191,6 +221,7 @@ async function check(source: FrameSource): Promise<void> {
   result.setAttribute("aria-busy", "true");
   badge.textContent = "Checking…";
   badge.removeAttribute("aria-label");
+  clearResult();
   result.dataset.decision = "pending";
   if (previous === "live") setStage("checking", "Hold still…");
   try {
@@ -228,6 +259,7 @@ function showResult(answer: LivenessResponse, canvas: HTMLCanvasElement, session
   badge.textContent = answer.decision;
   badge.setAttribute("aria-label", `Decision: ${words.label}`);
   summary.textContent = words.text;
+  details.hidden = false;
 
   const rows: [string, string][] = [
     ["Score", `${fmt(answer.score, 3)} (live at ≥ ${fmt(answer.threshold, 3)})`],
@@ -289,7 +321,12 @@ function showResult(answer: LivenessResponse, canvas: HTMLCanvasElement, session
 
 async function fromUpload(file: File): Promise<{ canvas: HTMLCanvasElement; blob: Blob }> {
   if (!/^image\/(jpeg|png)$/.test(file.type)) throw new Error("Choose a JPEG or PNG image.");
-  const bitmap = await createImageBitmap(file);
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(file);
+  } catch {
+    throw new Error("This file could not be read as an image. Choose a JPEG or PNG image.");
+  }
   const scale = Math.min(1, UPLOAD_MAX_SIDE / Math.max(bitmap.width, bitmap.height));
   const canvas = document.createElement("canvas");
   canvas.width = Math.max(1, Math.round(bitmap.width * scale));
@@ -299,11 +336,29 @@ async function fromUpload(file: File): Promise<{ canvas: HTMLCanvasElement; blob
   return { canvas, blob: scale === 1 ? file : await toJpeg(canvas) };
 }
 
+/**
+ * A check of an uploaded photo. The photo is read first, so a file that is not a usable JPEG or
+ * PNG is refused here without opening a session.
+ */
+async function checkUpload(file: File): Promise<void> {
+  if (busy) return;
+  let frame: { canvas: HTMLCanvasElement; blob: Blob };
+  try {
+    frame = await fromUpload(file);
+  } catch (error) {
+    showFailure(error);
+    return;
+  }
+  await check(async () => frame);
+}
+
 cameraButton.addEventListener("click", () => void (stream ? stopCamera() : startCamera()));
 checkButton.addEventListener("click", () => void check(captureFrame));
 upload.addEventListener("change", () => {
   const file = upload.files?.[0];
-  if (file) void check(() => fromUpload(file));
+  // emptied, so that choosing the same file again is a change too
+  upload.value = "";
+  if (file) void checkUpload(file);
 });
 document.addEventListener("keydown", (event) => {
   if (event.key === " " && stream && event.target === document.body) {

@@ -21,14 +21,20 @@ export interface LaunchedBrowser {
 }
 
 /**
- * Chromium with a fresh profile (playwright gives every launch a new temporary one); with `fakeCamera`, getUserMedia is granted without a prompt and
- * the camera plays that .y4m file in a loop; with `hostAliases`, those host names resolve to 127.0.0.1.
+ * Chromium with a fresh profile (playwright gives every launch a new temporary one); with `fakeCamera`, the camera
+ * plays that .y4m file in a loop and getUserMedia is granted without a prompt, unless `cameraPermission` is
+ * "context": then a browser context grants it (`context.grantPermissions(["camera"])`) and can take it back
+ * (`context.clearPermissions()`), which ends the camera's tracks as revoking it in the browser does; with
+ * `hostAliases`, those host names resolve to 127.0.0.1.
  */
-export async function launchChromium(options: { fakeCamera?: string; hostAliases?: readonly string[] } = {}): Promise<LaunchedBrowser> {
+export async function launchChromium(
+  options: { fakeCamera?: string; cameraPermission?: "auto" | "context"; hostAliases?: readonly string[] } = {},
+): Promise<LaunchedBrowser> {
   const args = [...OFFLINE_FLAGS];
   if (options.hostAliases?.length) args.push(`--host-resolver-rules=${options.hostAliases.map((h) => `MAP ${h} 127.0.0.1`).join(", ")}`);
   if (options.fakeCamera) {
-    args.push("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", `--use-file-for-fake-video-capture=${options.fakeCamera}`);
+    args.push("--use-fake-device-for-media-stream", `--use-file-for-fake-video-capture=${options.fakeCamera}`);
+    if (options.cameraPermission !== "context") args.push("--use-fake-ui-for-media-stream");
   }
   const browser = await chromium.launch({ executablePath: CHROMIUM, args, headless: true });
   return {

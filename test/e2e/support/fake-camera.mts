@@ -7,11 +7,18 @@ import { faceGuide } from "../../../src/pages/face-guide";
 
 const run = promisify(execFile);
 
+export interface FrameSize {
+  readonly width: number;
+  readonly height: number;
+}
+
 /** Camera frames of the fake device (4:3, what the page asks for). */
-export const FRAME = { width: 640, height: 480 } as const;
+export const FRAME: FrameSize = { width: 640, height: 480 };
 
 export interface Candidate {
   readonly id: string;
+  /** Size of the camera frame the candidate is placed in. */
+  readonly frame: FrameSize;
   readonly label: "bonafide" | "attack";
   readonly species: string;
   readonly instrument: string;
@@ -27,10 +34,11 @@ export interface ScoredCandidate extends Candidate {
 
 /**
  * Candidate frames from the project's synthetic generator, each placed so that its face fills the
- * demo page's oval (test/e2e/make_fake_camera.py).
+ * demo page's oval in a `frame`-sized camera frame (test/e2e/make_fake_camera.py); with
+ * `attacksPerInstrument` 0, bona fide faces only.
  */
-export async function makeCandidates(dir: string, cropScale: number): Promise<Candidate[]> {
-  const guide = faceGuide(FRAME.width, FRAME.height).box;
+export async function makeCandidates(dir: string, cropScale: number, frame: FrameSize = FRAME, { attacksPerInstrument = 4 } = {}): Promise<Candidate[]> {
+  const guide = faceGuide(frame.width, frame.height).box;
   await run(
     "sh",
     [
@@ -38,21 +46,24 @@ export async function makeCandidates(dir: string, cropScale: number): Promise<Ca
       "test/e2e/make_fake_camera.py",
       "--out", dir,
       "--guide", guide.join(","),
-      "--width", String(FRAME.width),
-      "--height", String(FRAME.height),
+      "--width", String(frame.width),
+      "--height", String(frame.height),
       "--crop-scale", String(cropScale),
+      "--attacks-per-instrument", String(attacksPerInstrument),
     ],
     { maxBuffer: 1 << 24 },
   );
   const listed = JSON.parse(readFileSync(join(dir, "candidates.json"), "utf8")) as { candidates: Candidate[] };
-  return listed.candidates.map((c) => ({ ...c, png: join(dir, c.png), yuv: join(dir, c.yuv) }));
+  return listed.candidates.map((c) => ({ ...c, frame, png: join(dir, c.png), yuv: join(dir, c.yuv) }));
 }
 
 /** Asks the running service about every candidate, sending the frame and the oval's box as the page does. */
 export async function scoreCandidates(client: FasEdgeClient, candidates: readonly Candidate[]): Promise<ScoredCandidate[]> {
-  const box = faceGuide(FRAME.width, FRAME.height).box;
   const scored: ScoredCandidate[] = [];
-  for (const c of candidates) scored.push({ ...c, answer: await client.assess(new Uint8Array(readFileSync(c.png)), { box }) });
+  for (const c of candidates) {
+    const box = faceGuide(c.frame.width, c.frame.height).box;
+    scored.push({ ...c, answer: await client.assess(new Uint8Array(readFileSync(c.png)), { box }) });
+  }
   return scored;
 }
 
@@ -70,9 +81,10 @@ export function mostConfident(scored: readonly ScoredCandidate[], label: Candida
 /** A .y4m (I420) file that repeats one candidate frame; chromium's fake camera plays it in a loop. */
 export function writeY4m(path: string, candidate: Candidate, frames = 4): void {
   const frame = readFileSync(candidate.yuv);
-  const expected = (FRAME.width * FRAME.height * 3) / 2;
+  const { width, height } = candidate.frame;
+  const expected = (width * height * 3) / 2;
   if (frame.length !== expected) throw new Error(`${candidate.yuv}: ${frame.length} bytes, expected ${expected}`);
-  const header = Buffer.from(`YUV4MPEG2 W${FRAME.width} H${FRAME.height} F30:1 Ip A1:1 C420jpeg\n`);
+  const header = Buffer.from(`YUV4MPEG2 W${width} H${height} F30:1 Ip A1:1 C420jpeg\n`);
   const marker = Buffer.from("FRAME\n");
   writeFileSync(path, Buffer.concat([header, ...Array.from({ length: frames }, () => [marker, frame]).flat()]));
 }
