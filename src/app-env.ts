@@ -25,7 +25,8 @@ export interface Services {
    */
   readonly teacher?: (input: LivenessInput) => Promise<TeacherVerdict | undefined>;
   /**
-   * Telemetry: called once per POST /v1/liveness (refused requests included), after the response.
+   * Telemetry: called after the response, once per frame of a POST /v1/liveness that got a decision
+   * (a burst of n frames: n events) and once per refused or failed request.
    * A teacher that rejects (timeout, failure) leaves the frame `uncertain`; the event records why.
    */
   readonly recordLiveness?: LivenessEventSink;

@@ -6,7 +6,7 @@ import { PROBLEM_MEDIA_TYPE, ProblemSchema } from "../src/schemas/problem";
 import { TeacherResponseSchema } from "../src/schemas/teacher";
 import { corpusImage, fuzzCase, TEACHER_PATH, type CorpusImage, type FuzzCase, type FuzzLimits } from "./helpers/fuzz";
 import { goldenImage } from "./helpers/golden";
-import { jpegOf, png } from "./helpers/images";
+import { jpegOf, png, pngIccpBomb } from "./helpers/images";
 import { post, send } from "./helpers/worker";
 
 /**
@@ -130,6 +130,8 @@ beforeAll(async () => {
     corpusImage("pattern-33x40.png", png(33, 40)),
     corpusImage("pattern-128x96.jpg", jpegOf(128, 96)),
     corpusImage("pattern-64x64-q50.jpg", jpegOf(64, 64, 50)),
+    // ordinary pixels behind an ICC profile that inflates to 16 MiB: a frame, never a cost
+    corpusImage("iccp-bomb-64x64.png", await pngIccpBomb(64, 64, 16 * 1024 * 1024)),
   ];
   console.log(
     `fuzz: seed ${SEED}, ${ONLY === undefined ? `cases ${FROM}..${FROM + CASES - 1}` : `case ${ONLY} only`}, ${CASE_MS} ms per case, ` +

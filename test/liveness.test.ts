@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { LivenessResponseSchema } from "../src/schemas/liveness";
 import { ProblemSchema } from "../src/schemas/problem";
 import { golden, goldenImage, goldenMeta } from "./helpers/golden";
-import { jpegHeaderOnly, jpegOf, png, pngHeaderOnly, pngZlibBomb } from "./helpers/images";
+import { jpegHeaderOnly, jpegOf, png, pngHeaderOnly, pngIccpBomb, pngZlibBomb, progressiveJpeg } from "./helpers/images";
 import { authHeaders, post, postForm, worker } from "./helpers/worker";
 
 async function ok(response: Response) {
@@ -79,6 +79,12 @@ describe("POST /v1/liveness: accepted input forms", () => {
     await ok(await postForm(frameForm(await goldenImage("jpeg"), "image/jpeg", goldenMeta(g))));
   });
 
+  it("scores a PNG with an embedded ICC profile, which is not inflated (even a zlib bomb of one)", async () => {
+    const plain = await ok(await post(png(64, 64), "image/png"));
+    const withProfile = await ok(await post(await pngIccpBomb(64, 64, 64 * 1024 * 1024), "image/png"));
+    expect(withProfile.score).toBe(plain.score);
+  });
+
   it("gives the same score for the same image, every time", async () => {
     const image = await goldenImage("png");
     const scores = new Set<number>();
@@ -142,6 +148,11 @@ describe("POST /v1/liveness: bad input never gets a decision", () => {
   it("422 for a PNG whose small header hides a zlib bomb", async () => {
     const p = await problem(await post(await pngZlibBomb(64, 64, 32 * 1024 * 1024), "image/png"), 422, "image-too-large");
     expect(p.detail).toContain("inflates");
+  });
+
+  it("422 for a progressive JPEG whose scans would make the decoder walk every block a thousand times", async () => {
+    const p = await problem(await post(progressiveJpeg(1024, 1024, 1000), "image/jpeg"), 422, "image-too-large");
+    expect(p.detail).toContain("scans");
   });
 
   it("400 for malformed meta", async () => {

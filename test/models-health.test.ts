@@ -4,12 +4,13 @@ import { createApp } from "../src/app";
 import { readConfig } from "../src/config";
 import { AssetModelStore } from "../src/models/asset-model-store";
 import { ManifestSchema } from "../src/models/manifest-schema";
-import { ModelRegistry } from "../src/models/model-registry";
+import { ModelRegistry, type ModelRegistryOptions } from "../src/models/model-registry";
 import { HealthResponseSchema } from "../src/schemas/health";
 import { ModelCardsResponseSchema } from "../src/schemas/models";
 import { ProblemSchema } from "../src/schemas/problem";
 import { asset } from "./helpers/golden";
 import { png } from "./helpers/images";
+import { createSessionWith, unstartableOrt } from "./helpers/separate-ort";
 import { accessServices, authHeaders, worker } from "./helpers/worker";
 
 /** The ASSETS binding with one file's bytes changed: what a broken deploy would serve. */
@@ -28,9 +29,22 @@ function tamperedAssets(edit: (path: string, bytes: Uint8Array) => Uint8Array | 
   } as unknown as Fetcher;
 }
 
-function appWith(assets: Fetcher) {
-  const registry = new ModelRegistry(new AssetModelStore(assets), { retryAfterS: 7 });
+function appWith(assets: Fetcher, options: Omit<ModelRegistryOptions, "retryAfterS"> = {}) {
+  const registry = new ModelRegistry(new AssetModelStore(assets), { retryAfterS: 7, ...options });
   return createApp({ services: (e) => ({ registry, config: readConfig(e), ...accessServices(e) }) });
+}
+
+/** Runs `fn` and returns what it wrote with console.error, each call's arguments joined. */
+async function errorLogs(fn: () => Promise<unknown>): Promise<string[]> {
+  const logged: string[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => logged.push(args.map(String).join(" "));
+  try {
+    await fn();
+  } finally {
+    console.error = original;
+  }
+  return logged;
 }
 
 describe("GET /v1/models", () => {
@@ -82,17 +96,27 @@ describe("a model that cannot be loaded", () => {
         return copy;
       }),
     );
-    const response = await app.request("/v1/liveness", { method: "POST", body: png(64, 64), headers: { ...authHeaders(), "content-type": "image/png" } }, env);
+    let response = new Response();
+    const logs = await errorLogs(async () => {
+      response = await app.request("/v1/liveness", { method: "POST", body: png(64, 64), headers: { ...authHeaders(), "content-type": "image/png" } }, env);
+    });
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("7");
     const body = ProblemSchema.parse(await response.json());
     expect(body.type).toBe("urn:fas-edge:problem:model-unavailable");
     expect(body).not.toHaveProperty("decision");
+    // the reason goes to the log, with the whole cause chain, not to the client
+    expect(body.detail).not.toMatch(/sha256/);
+    const logged = logs.join("\n");
+    expect(logged).toMatch(/ModelUnavailableError: model [\w-]+ is not available/);
+    expect(logged).toMatch(/ModelStoreError: [\w./-]+\.onnx has sha256 [0-9a-f]{64}; the manifest says [0-9a-f]{64}/);
 
     const health = await app.request("/healthz", {}, env);
     expect(health.status).toBe(503);
+    expect(health.headers.get("retry-after")).not.toBeNull();
     const unhealthy = HealthResponseSchema.parse(await health.json());
     expect(unhealthy.status).toBe("unavailable");
+    expect(unhealthy.error).toMatch(/is not available: [\w./-]+\.onnx has sha256 [0-9a-f]{64}; the manifest says/);
     expect(unhealthy.warnings).toBeUndefined();
     // a broken deployment still says what its configuration lacks
     const unsigned = HealthResponseSchema.parse(await (await app.request("/healthz", {}, { ...env, SIGNING_SECRET: undefined })).json());
@@ -118,6 +142,26 @@ describe("a model that cannot be loaded", () => {
     const response = await app.request("/v1/liveness", { method: "POST", body: png(64, 64), headers: { ...authHeaders(), "content-type": "image/png" } }, env);
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("7");
+    // onnxruntime's own message reaches /healthz
+    const unhealthy = HealthResponseSchema.parse(await (await app.request("/healthz", {}, env)).json());
+    expect(unhealthy.error).toMatch(/is not available: .*create a session/i);
+  });
+
+  it("gives 503 without Retry-After, and says why in /healthz, when onnxruntime's backend failed to start in this isolate", async () => {
+    const app = appWith(env.ASSETS, { createSession: createSessionWith(await unstartableOrt()) });
+    const request = () => app.request("/v1/liveness", { method: "POST", body: png(64, 64), headers: { ...authHeaders(), "content-type": "image/png" } }, env);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const response = await request();
+      expect(response.status).toBe(503);
+      expect(response.headers.get("retry-after")).toBeNull();
+      expect(ProblemSchema.parse(await response.json()).type).toBe("urn:fas-edge:problem:model-unavailable");
+    }
+    const health = await app.request("/healthz", {}, env);
+    expect(health.status).toBe(503);
+    expect(health.headers.get("retry-after")).toBeNull();
+    const unhealthy = HealthResponseSchema.parse(await health.json());
+    expect(unhealthy.error).toMatch(/backend failed to start.*no available backend found/);
+    expect(unhealthy.models.find((m) => m.role === "student")?.state).toBe("failed");
   });
 
   it("gives 503 on every model route when the manifest is missing", async () => {

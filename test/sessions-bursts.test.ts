@@ -9,6 +9,7 @@ import { aggregateFrames } from "../src/liveness/burst";
 import { golden, goldenImage } from "./helpers/golden";
 import { jpegOf, png } from "./helpers/images";
 import { storedKey } from "./helpers/keys";
+import { isolateServices } from "../src/services";
 import { authHeaders, postForm, send } from "./helpers/worker";
 
 async function problem(response: Response, status: number, slug: string) {
@@ -140,6 +141,87 @@ describe("bursts", () => {
     expect(response.status).toBeGreaterThanOrEqual(400);
     expect(response.status).toBeLessThan(500);
     ProblemSchema.parse(await response.json());
+  });
+});
+
+/** The isolate's services with the student's runs and the teacher's calls counted (the real models answer). */
+function countingApp() {
+  const counts = { studentRuns: 0, teacherCalls: 0 };
+  const bind = <T extends object>(target: T, prop: string | symbol) => {
+    const value = Reflect.get(target, prop) as unknown;
+    return typeof value === "function" ? value.bind(target) : value;
+  };
+  const app = createApp({
+    services: (e) => {
+      const services = isolateServices(e);
+      const registry = new Proxy(services.registry, {
+        get(target, prop) {
+          if (prop !== "student") return bind(target, prop);
+          return async () => {
+            const session = await target.student();
+            return new Proxy(session, {
+              get(s, p) {
+                if (p !== "run") return bind(s, p);
+                return (tensor: Float32Array) => {
+                  counts.studentRuns++;
+                  return s.run(tensor);
+                };
+              },
+            });
+          };
+        },
+      });
+      const { teacher } = services;
+      return {
+        ...services,
+        registry,
+        ...(teacher
+          ? {
+              teacher: (input: Parameters<typeof teacher>[0]) => {
+                counts.teacherCalls++;
+                return teacher(input);
+              },
+            }
+          : {}),
+      };
+    },
+  });
+  const post = (body: FormData) => app.request("http://localhost/v1/liveness", { method: "POST", body, headers: authHeaders() }, env);
+  return { post, counts };
+}
+
+describe("bursts are checked before any frame is scored", () => {
+  it("a last frame that is not an image gets 422 before any model runs, and leaves the session nonce usable", async () => {
+    const { post, counts } = countingApp();
+    const image = await goldenImage("png");
+    const { nonce } = await openSession();
+    const burst = form([image, image, image, image]);
+    burst.append("frame", new File([new TextEncoder().encode("not an image")], "frame.png", { type: "image/png" }));
+    burst.append("meta", JSON.stringify({ nonce }));
+    await problem(await post(burst), 422, "unrecognised-image");
+    expect(counts).toEqual({ studentRuns: 0, teacherCalls: 0 });
+
+    const body = await ok(await post(form([image, image], { nonce })));
+    expect(body.frames).toHaveLength(2);
+    expect(counts.studentRuns).toBe(2);
+  });
+
+  it("a last frame whose header is fine but whose data is cut short gets 422 before any model runs", async () => {
+    const { post, counts } = countingApp();
+    const image = await goldenImage("png");
+    const burst = form([image, image]);
+    burst.append("frame", new File([jpegOf(64, 64).slice(0, 400)], "frame.jpg", { type: "image/jpeg" }));
+    await problem(await post(burst), 422, "undecodable-image");
+    expect(counts).toEqual({ studentRuns: 0, teacherCalls: 0 });
+  });
+
+  it("a box outside its frame gets 400 before any model runs, and leaves the nonce usable", async () => {
+    const { post, counts } = countingApp();
+    const image = await goldenImage("png");
+    const { nonce } = await openSession();
+    await problem(await post(form([image, png(64, 64)], { nonce, boxes: [null, [40, 40, 30, 10]] })), 400, "box-outside-image");
+    expect(counts.studentRuns).toBe(0);
+    await ok(await post(form([image], { nonce })));
   });
 });
 

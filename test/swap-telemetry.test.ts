@@ -17,6 +17,7 @@ import { observe, type Histogram } from "../src/telemetry/histogram";
 import type { ScoredLivenessEvent } from "../src/telemetry/liveness-event";
 import { RollupDocumentSchema } from "../src/telemetry/rollup";
 import { KvRollupReader } from "../src/telemetry/rollup-reader";
+import { ROLLUP_TTL_S } from "../src/telemetry/rollup-store";
 import { SwapTelemetry } from "../src/telemetry/swap-telemetry";
 import { findBandFrames, type BandFrames } from "./helpers/band-frames";
 import { accessServices, authHeaders, worker } from "./helpers/worker";
@@ -245,9 +246,9 @@ function event(region: string, i: number): ScoredLivenessEvent {
   };
 }
 
-/** A KV namespace that counts (or refuses) writes and otherwise is the real one. */
+/** A KV namespace that counts its operations (or refuses writes) and otherwise is the real one. */
 function instrumented(kv: KVNamespace, options: { refusePuts?: boolean } = {}) {
-  const counts = { puts: 0 };
+  const counts = { puts: 0, lists: 0, gets: 0 };
   const wrapped = new Proxy(kv, {
     get(target, prop) {
       if (prop === "put") {
@@ -258,7 +259,12 @@ function instrumented(kv: KVNamespace, options: { refusePuts?: boolean } = {}) {
         };
       }
       const value = Reflect.get(target, prop) as unknown;
-      return typeof value === "function" ? value.bind(target) : value;
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        if (prop === "list") counts.lists++;
+        if (prop === "get" || prop === "getWithMetadata") counts.gets++;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
     },
   });
   return { kv: wrapped, counts };
@@ -291,7 +297,7 @@ describe("KV rollups", () => {
       expect(stored.seq).toBe(telemetry.store.snapshot().seq);
     }
 
-    const merged = await new KvRollupReader(env.SWAP_ROLLUPS, prefix).read();
+    const merged = await new KvRollupReader(env.SWAP_ROLLUPS, { prefix }).read();
     expect(merged.isolates).toBe(4);
     expect([...merged.regions.keys()].sort()).toEqual(Object.keys(reference).sort());
     let total = 0;
@@ -313,6 +319,56 @@ describe("KV rollups", () => {
     const stored = RollupDocumentSchema.parse(await env.SWAP_ROLLUPS.get(telemetry.store.key, "json"));
     expect(stored.regions.FRA?.requests).toBe(40);
     expect(telemetry.store.flushed).toBe(true);
+  });
+
+  it("give each write of an isolate's key an expiration ROLLUP_TTL_S ahead, so the keys of stopped isolates expire", async () => {
+    const prefix = uniquePrefix();
+    const telemetry = new SwapTelemetry({ kv: env.SWAP_ROLLUPS, flushIntervalMs: 1000, prefix });
+    const expiration = async () => (await env.SWAP_ROLLUPS.list({ prefix })).keys.find((k) => k.name === telemetry.store.key)?.expiration;
+    await telemetry.record(event("FRA", 1));
+    const first = await expiration();
+    expect(first).toBeDefined();
+    expect(Math.abs((first ?? 0) - (Date.now() / 1000 + ROLLUP_TTL_S))).toBeLessThan(10);
+    // the next write, a second or more later, moves it forward
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await telemetry.record(event("FRA", 2));
+    expect(await expiration()).toBeGreaterThan(first ?? Infinity);
+  });
+
+  it("are read with a bounded number of KV operations: one list per 1,000 keys and one bulk get per 100", async () => {
+    const prefix = uniquePrefix();
+    await Promise.all(
+      Array.from({ length: 250 }, async (_, k) => {
+        const store = new SwapTelemetry({ kv: env.SWAP_ROLLUPS, flushIntervalMs: 1000, prefix, isolateId: `isolate-${k}` });
+        await store.record(event("FRA", k));
+      }),
+    );
+    const { kv, counts } = instrumented(env.SWAP_ROLLUPS);
+    const merged = await new KvRollupReader(kv, { prefix }).read();
+    expect(merged).toMatchObject({ isolates: 250, unreadable: 0, notRead: 0, complete: true });
+    expect(merged.regions.get("FRA")?.requests).toBe(250);
+    expect(counts).toMatchObject({ lists: 1, gets: 3 });
+  });
+
+  it("merge at most maxDocuments per read, the most recently written, and report the rest as left out", async () => {
+    const prefix = uniquePrefix();
+    // isolate k's key expires k minutes after the others: as if written k minutes later
+    for (let k = 0; k < 5; k++) {
+      const telemetry = new SwapTelemetry({ kv: env.SWAP_ROLLUPS, flushIntervalMs: 1000, prefix, isolateId: `isolate-${k}`, ttlS: 3600 + 60 * k });
+      await telemetry.record(event(`R${k}`, k));
+    }
+    await env.SWAP_ROLLUPS.put(`${prefix}not-a-rollup`, "{ not json", { expirationTtl: 7200 });
+    const telemetry = new SwapTelemetry({ kv: env.SWAP_ROLLUPS, flushIntervalMs: 1000, prefix, reader: { maxDocuments: 4 } });
+
+    const merged = await telemetry.read();
+    expect([...merged.regions.keys()].sort()).toEqual(["R2", "R3", "R4"]);
+    expect(merged).toMatchObject({ isolates: 3, unreadable: 1, notRead: 2, complete: false });
+
+    const body = await swap(telemetryApp(telemetry));
+    expect(body.sources).toMatchObject({ isolates: 3, unreadable: 3 });
+    expect(body.totals.requests).toBe(3);
+    const all = await swap(telemetryApp(new SwapTelemetry({ kv: env.SWAP_ROLLUPS, flushIntervalMs: 1000, prefix })));
+    expect(all.sources).toMatchObject({ isolates: 5, unreadable: 1 });
   });
 
   it("never let a telemetry failure fail or change the request, and count it", async () => {

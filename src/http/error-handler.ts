@@ -20,14 +20,34 @@ export function toProblem(error: unknown): ProblemError | undefined {
     return new ProblemError(422, { slug, title, detail: error.rejection.detail });
   }
   if (error instanceof ModelUnavailableError) {
+    // the reason (file checks, onnxruntime's message) goes to the log and GET /healthz, not to clients
     return new ProblemError(503, {
       slug: "model-unavailable",
       title: "Model not available",
       detail: `${error.modelId} could not be loaded; retry later`,
-      headers: { "retry-after": String(error.retryAfterS) },
+      headers: error.permanent ? {} : { "retry-after": String(error.retryAfterS) },
+      cause: error,
     });
   }
   return undefined;
+}
+
+/** `error` and its causes, outermost first, each as "Name: message" (at most `depth` of them). */
+export function errorChain(error: unknown, depth = 8): string[] {
+  const chain: string[] = [];
+  let current: unknown = error;
+  while (current !== undefined && chain.length < depth) {
+    chain.push(current instanceof Error ? `${current.name}: ${current.message}` : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return chain;
+}
+
+/** The message of the innermost cause of `error` (its own message when it has none). */
+export function rootCauseMessage(error: unknown, depth = 8): string {
+  let current: unknown = error;
+  for (let i = 0; i < depth && current instanceof Error && current.cause !== undefined; i++) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
 }
 
 /** The app's one error handler: problem details for known errors, a logged generic 500 otherwise. */
@@ -54,7 +74,6 @@ export function handleError(error: Error, c: Context): Response {
 
 function logError(c: Context, error: unknown): void {
   const requestId = c.get("requestId") as string | undefined;
-  const summary = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  const cause = error instanceof Error && error.cause instanceof Error ? ` (cause: ${error.cause.message})` : "";
-  console.error(JSON.stringify({ level: "error", requestId, path: new URL(c.req.url).pathname, error: summary + cause }));
+  const [summary, ...causes] = errorChain(error);
+  console.error(JSON.stringify({ level: "error", requestId, path: new URL(c.req.url).pathname, error: summary, ...(causes.length ? { causes } : {}) }));
 }

@@ -1,8 +1,9 @@
 import { encode } from "fast-png";
 import { describe, expect, it } from "vitest";
 import { goldenImage } from "../../test/helpers/golden";
-import { jpegHeaderOnly, jpegOf, pattern, png, pngHeaderOnly } from "../../test/helpers/images";
-import { decodeImage, ImageRejectedError, inspectImage, type ImageRejection } from "./decode-image";
+import { jpegHeaderOnly, jpegOf, pattern, png, pngHeaderOnly, pngIccpBomb, pngWithChunk, progressiveJpeg } from "../../test/helpers/images";
+import { decodeImage, ImageRejectedError, inspectImage, MAX_JPEG_SCANS, type ImageRejection } from "./decode-image";
+import { pixelChunks } from "./decode-png";
 
 const limits = { minSide: 32, maxPixels: 4 * 1024 * 1024 };
 
@@ -37,6 +38,25 @@ describe("decodeImage: PNG", () => {
     deep[2] = 65535;
     const decoded = decodeImage(encode({ width: 32, height: 32, channels: 3, depth: 16, data: deep }), limits).image;
     expect(Array.from(decoded.data.slice(0, 3))).toEqual([0, 1, 255]);
+  });
+
+  it("leaves ancillary chunks out: a broken ICC profile or text chunk does not stop the frame", () => {
+    const plain = decodeImage(png(48, 40), limits).image;
+    const notZlib = pngWithChunk(png(48, 40), "iCCP", new TextEncoder().encode("ICC Profile\0\0this is not zlib data"));
+    expect(Array.from(decodeImage(notZlib, limits).image.data)).toEqual(Array.from(plain.data));
+    const badCrc = pngWithChunk(png(48, 40), "tEXt", new TextEncoder().encode("Comment\0hello"));
+    const crcAt = 8 + 25 + 8 + 13;
+    badCrc[crcAt] = (badCrc[crcAt] ?? 0) ^ 0xff;
+    expect(Array.from(decodeImage(badCrc, limits).image.data)).toEqual(Array.from(plain.data));
+  });
+
+  it("never inflates an embedded ICC profile: an iCCP zlib bomb decodes like the plain image", async () => {
+    const bomb = await pngIccpBomb(64, 64, 64 * 1024 * 1024);
+    expect(bomb.length).toBeLessThan(128 * 1024);
+    // the decoder is handed exactly the plain image's chunks: the 64 MiB profile never reaches it
+    expect(Array.from(pixelChunks(bomb))).toEqual(Array.from(pixelChunks(png(64, 64))));
+    const plain = decodeImage(png(64, 64), limits).image;
+    expect(Array.from(decodeImage(bomb, limits).image.data)).toEqual(Array.from(plain.data));
   });
 
   it("rejects a truncated or corrupted PNG as undecodable", async () => {
@@ -77,6 +97,18 @@ describe("inspectImage: limits from the header, before decoding", () => {
     expect(rejection(() => inspectImage(jpegHeaderOnly(60_000, 60_000), limits))).toMatchObject({ kind: "too-large" });
     expect(rejection(() => inspectImage(pngHeaderOnly(2049, 2049), { ...limits, maxPixels: 2048 * 2048 })).kind).toBe("too-large");
     expect(() => inspectImage(pngHeaderOnly(2048, 2048), { ...limits, maxPixels: 2048 * 2048 })).not.toThrow();
+  });
+
+  it("rejects a JPEG with more scans than MAX_JPEG_SCANS: each one walks every block, however few bytes it takes", () => {
+    const megapixel = { minSide: 32, maxPixels: 1024 * 1024 };
+    // 10,000 scans in 120 KB: jpeg-js would spend tens of seconds on them
+    const bomb = progressiveJpeg(1024, 1024, 10_000);
+    expect(bomb.length).toBeLessThan(128 * 1024);
+    expect(rejection(() => inspectImage(bomb, megapixel))).toMatchObject({ kind: "too-large", detail: expect.stringContaining("10001 scans") });
+    expect(rejection(() => inspectImage(progressiveJpeg(1024, 1024, MAX_JPEG_SCANS), megapixel)).kind).toBe("too-large");
+    const atTheCap = decodeImage(progressiveJpeg(256, 256, MAX_JPEG_SCANS - 1), megapixel);
+    expect(atTheCap.header.scans).toBe(MAX_JPEG_SCANS);
+    expect(atTheCap.image.data.every((v) => v === 128)).toBe(true);
   });
 
   it("rejects what is not an image", () => {

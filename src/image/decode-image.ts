@@ -54,8 +54,26 @@ export function inspectImage(bytes: Uint8Array, limits: ImageLimits): ImageHeade
       height,
     });
   }
+  if (header.scans !== undefined && header.scans > MAX_JPEG_SCANS) {
+    throw new ImageRejectedError({
+      kind: "too-large",
+      detail: `JPEG has ${header.scans} scans; at most ${MAX_JPEG_SCANS} are accepted`,
+      width,
+      height,
+    });
+  }
   return header;
 }
+
+/**
+ * Most scans a JPEG may have. Every scan makes the decoder visit every block of the components it
+ * codes, however few bytes it takes (a progressive AC scan can pass over all of them with one
+ * 12-byte end-of-band run), so decoding work grows with scans x blocks, not with the file's size:
+ * a thousand such scans of a 1024x1024 frame keep jpeg-js busy for seconds. Sequential files have
+ * one scan per component at most, libjpeg's progressive files 10 (YCbCr) or 6 (grey); 32 leaves
+ * room for other encoders' scan scripts and bounds the work to a few times that of a real file.
+ */
+export const MAX_JPEG_SCANS = 32;
 
 /**
  * For a PNG, checks that its compressed pixel data inflates to no more than its header allows

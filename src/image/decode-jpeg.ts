@@ -80,7 +80,10 @@ function interleave(r: Plane, g: Plane, b: Plane, width: number, height: number)
   return out;
 }
 
-/** The jpeg-js path: progressive files and layouts the sequential decoder leaves alone. */
+/**
+ * The jpeg-js path: progressive files and layouts the sequential decoder leaves alone. jpeg-js
+ * runs every scan a file has, so inspectImage bounds their number first (MAX_JPEG_SCANS).
+ */
 function decodeWithJpegJs(bytes: Uint8Array, header: ImageHeader, maxMemoryMiB: number): RgbImage {
   const components = header.components ?? [];
   const adobeTransform = header.adobeTransform;

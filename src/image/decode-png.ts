@@ -4,10 +4,11 @@ import type { RgbImage } from "./rgb-image";
 /**
  * Decodes a PNG to 8-bit RGB following models/README.md: alpha is dropped, grey is replicated to
  * three channels, 16-bit samples become floor(v / 257 + 0.5), palettes are expanded and grey
- * below 8 bits is scaled to 0..255. Throws on a corrupt or truncated file (CRCs are checked).
+ * below 8 bits is scaled to 0..255. Only the chunks that make up the pixels are handed to the
+ * decoder (see `pixelChunks`). Throws on a corrupt or truncated file (their CRCs are checked).
  */
 export function decodePng(bytes: Uint8Array): RgbImage {
-  const png = decode(bytes, { checkCrc: true });
+  const png = decode(pixelChunks(bytes), { checkCrc: true });
   const { width, height, depth } = png;
   const pixels = width * height;
   const out = new Uint8Array(pixels * 3);
@@ -46,6 +47,42 @@ export function decodePng(bytes: Uint8Array): RgbImage {
   }
   return { width, height, data: out };
 }
+
+/**
+ * The chunks that make up the RGB pixels: IHDR, PLTE, IDAT and IEND. fast-png inflates an
+ * embedded ICC profile (iCCP) with no size limit, so a small file could carry a zlib bomb there
+ * that checkCompressedData (which bounds the IDAT stream) never sees. Ancillary chunks do not
+ * change the RGB pixels here: colour profiles, gamma and chromaticities are not applied (nor by
+ * OpenCV on the training side), and tRNS only adds an alpha channel, which is dropped. So they are
+ * left out, as libpng treats them: a broken ancillary chunk is skipped, not fatal. Bytes after
+ * IEND are ignored. Throws when the chunk structure itself is cut short.
+ */
+export function pixelChunks(bytes: Uint8Array): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const kept: Uint8Array[] = [bytes.subarray(0, 8)];
+  let total = 8;
+  for (let at = 8; ; ) {
+    if (at + 12 > bytes.length) throw new Error("PNG data is truncated (no IEND chunk)");
+    const type = String.fromCharCode(bytes[at + 4] ?? 0, bytes[at + 5] ?? 0, bytes[at + 6] ?? 0, bytes[at + 7] ?? 0);
+    const end = at + 12 + view.getUint32(at);
+    if (end > bytes.length) throw new Error(`PNG ${type} chunk is truncated`);
+    if (PIXEL_CHUNKS.has(type)) {
+      kept.push(bytes.subarray(at, end));
+      total += end - at;
+    }
+    if (type === "IEND") break;
+    at = end;
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of kept) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+const PIXEL_CHUNKS = new Set(["IHDR", "PLTE", "IDAT", "IEND"]);
 
 /** Unpacks 1/2/4-bit samples (rows padded to whole bytes) to one byte per sample; 8-bit passes through. */
 function unpackSamples(data: Uint8Array, width: number, height: number, depth: number): Uint8Array {

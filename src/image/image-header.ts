@@ -15,6 +15,8 @@ export interface ImageHeader {
   readonly sofMarker?: number;
   /** JPEG only: the transform flag of an Adobe APP14 segment, when there is one (0: none, 1: YCbCr, 2: YCCK). */
   readonly adobeTransform?: number;
+  /** JPEG only: how many scans (SOS segments) a decoder can find in the file, at most (countJpegScans). */
+  readonly scans?: number;
 }
 
 export interface JpegComponent {
@@ -94,7 +96,7 @@ function readJpegHeader(bytes: Uint8Array): ImageHeader {
         const sampling = bytes[base + 1] ?? 0;
         components.push({ id: bytes[base] ?? 0, h: sampling >> 4, v: sampling & 0x0f });
       }
-      const header = { format: "jpeg", width, height, components, sofMarker: marker } as const;
+      const header = { format: "jpeg", width, height, components, sofMarker: marker, scans: countJpegScans(bytes) } as const;
       return adobeTransform === undefined ? header : { ...header, adobeTransform };
     }
     if (marker === 0xee && length >= 14 && at + length <= bytes.length && isAdobe(bytes, at + 2)) {
@@ -103,4 +105,90 @@ function readJpegHeader(bytes: Uint8Array): ImageHeader {
     at += length;
   }
   throw new ImageHeaderError("JPEG header is truncated");
+}
+
+const isRestart = (marker: number | undefined): boolean => marker !== undefined && marker >= 0xd0 && marker <= 0xd7;
+
+/**
+ * Counts the scans (SOS segments) of a JPEG from SOI to EOI, walking its marker segments and
+ * skipping each scan's entropy-coded data up to the next marker that is neither a stuffed 0xff00
+ * nor a restart marker. Decoders read frame, table, restart-interval and scan headers by their
+ * contents, not by their length field, so those must agree (libjpeg refuses files where they do
+ * not); other segments are skipped by length, fill bytes and stray 0xff00 pairs are passed over.
+ * Where the walk and a decoder may part ways (a length that disagrees with the contents, no marker
+ * where one must be, a restart marker, after which jpeg-js may take what follows for markers),
+ * every 0xffda byte pair from there to the end of the bytes is counted: a decoder that
+ * resynchronises may find a scan at any of them and never anywhere else. So the count is exact for
+ * well-formed files without restart markers, and for every file an upper bound on the scans the
+ * decoders here (jpeg-sequential and jpeg-js) run.
+ */
+export function countJpegScans(bytes: Uint8Array): number {
+  let scans = 0;
+  let at = 2;
+  while (at + 1 < bytes.length) {
+    const start = at;
+    if (bytes[at] !== 0xff) return scans + countScanMarkers(bytes, start);
+    while (bytes[at] === 0xff) at++; // fill bytes
+    const marker = bytes[at++];
+    if (marker === undefined || marker === 0xd9) break;
+    if (marker === 0x00 || marker === 0x01 || marker === 0xd8 || isRestart(marker)) continue;
+    if (at + 2 > bytes.length) break;
+    const length = u16(bytes, at);
+    if (length < 2 || !segmentLengthAgrees(bytes, marker, at, length)) return scans + countScanMarkers(bytes, start);
+    at += length;
+    if (marker === 0xda) {
+      scans++;
+      const { end, restart } = entropyCodedData(bytes, at);
+      // jpeg-js ends a scan at a restart marker that follows its last block and reads what comes
+      // next as markers, with recoveries of its own: from a scan's first restart marker on, every
+      // 0xffda pair counts
+      if (restart !== undefined) return scans + countScanMarkers(bytes, restart);
+      at = end;
+    }
+  }
+  return scans;
+}
+
+/**
+ * Where the entropy-coded data from `at` ends: at the first marker that is neither a stuffed
+ * 0xff00 nor a restart marker (or the end of the bytes); and where its first restart marker is.
+ */
+function entropyCodedData(bytes: Uint8Array, at: number): { end: number; restart?: number } {
+  let restart: number | undefined;
+  for (;;) {
+    at = bytes.indexOf(0xff, at);
+    if (at < 0 || at + 1 >= bytes.length) return { end: bytes.length, ...(restart === undefined ? {} : { restart }) };
+    const next = bytes[at + 1];
+    if (isRestart(next)) restart ??= at;
+    else if (next !== 0) return { end: at, ...(restart === undefined ? {} : { restart }) };
+    at += 2;
+  }
+}
+
+/** Whether a segment whose decoders read it by its contents is exactly `length` bytes long (`at`: its length field). */
+function segmentLengthAgrees(bytes: Uint8Array, marker: number, at: number, length: number): boolean {
+  const end = at + length;
+  if (isStartOfFrame(marker)) return length === 8 + 3 * (bytes[at + 7] ?? 0);
+  if (marker === 0xda) return length === 6 + 2 * (bytes[at + 2] ?? 0);
+  if (marker === 0xdd || marker === 0xdc) return length === 4;
+  if (marker === 0xc4) {
+    let p = at + 2;
+    while (p < end) p += 17 + bytes.subarray(p + 1, p + 17).reduce((sum, n) => sum + n, 0);
+    return p === end;
+  }
+  if (marker === 0xdb) {
+    let p = at + 2;
+    while (p < end) p += (bytes[p] ?? 0) >> 4 === 0 ? 65 : 129;
+    return p === end;
+  }
+  return true;
+}
+
+/** Every 0xff 0xda byte pair from just before `at` (a decoder may back up a byte to resynchronise) to the end. */
+function countScanMarkers(bytes: Uint8Array, at: number): number {
+  let n = 0;
+  for (let i = bytes.indexOf(0xff, Math.max(0, at - 1)); i >= 0 && i + 1 < bytes.length; i = bytes.indexOf(0xff, i + 1)) {
+    if (bytes[i + 1] === 0xda) n++;
+  }
+  return n;
 }

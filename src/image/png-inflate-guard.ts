@@ -2,7 +2,9 @@
  * A PNG's header bounds its pixels, not its compressed stream: a small image can carry IDAT data
  * that inflates to gigabytes (a zlib bomb within the body limit). Before the decoder inflates
  * anything into memory, this streams the IDAT data through the platform's DecompressionStream,
- * counting bytes and stopping as soon as they pass what the header allows.
+ * counting bytes and stopping as soon as they pass what the header allows. IDAT is the only
+ * compressed data the decoder gets: decodePng hands it the pixel chunks alone, so compressed
+ * ancillary chunks (an iCCP profile, zTXt, iTXt) are never inflated.
  */
 
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { asset, golden, goldenTensor } from "../../test/helpers/golden";
+import { createSessionWith, unstartableOrt } from "../../test/helpers/separate-ort";
 import { ManifestSchema, type ModelCard } from "../models/manifest-schema";
 import { ModelSession, ModelUnavailableError } from "./model-session";
 
@@ -67,6 +68,37 @@ describe("ModelSession", () => {
     const error = await session.ready().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelUnavailableError);
     expect(String((error as Error).cause)).toContain("pixels");
+  });
+
+  it("reports an onnxruntime backend that failed to start as a permanent fault, and does not try again", async () => {
+    const { card, bytes } = await servedStudent();
+    const separate = await unstartableOrt();
+    let loads = 0;
+    const session = new ModelSession(
+      card,
+      async () => {
+        loads++;
+        return bytes;
+      },
+      { retryAfterS: 0, createSession: createSessionWith(separate) },
+    );
+    const error = await session.ready().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelUnavailableError);
+    expect(error).toMatchObject({ permanent: true });
+    expect((error as Error).message).toMatch(/backend failed to start/);
+    expect(String((error as Error).cause)).toMatch(/no available backend found/);
+    expect(session.permanentlyFailed).toBe(true);
+
+    // onnxruntime keeps that backend aborted: even a session created the right way now fails there
+    const again = await createSessionWith(separate)(bytes).catch((e: unknown) => e);
+    expect(String(again)).toMatch(/no available backend found/);
+    // so the session does not load again, however long the wait (0 s here)
+    await expect(session.ready()).rejects.toMatchObject({ permanent: true });
+    await expect(session.run(new Float32Array(3 * 80 * 80))).rejects.toBeInstanceOf(ModelUnavailableError);
+    expect(loads).toBe(1);
+
+    // the copy of onnxruntime every other session uses is untouched
+    await expect(new ModelSession(card, async () => bytes).ready()).resolves.toBeDefined();
   });
 
   it("tries again after the wait when a load failed", async () => {

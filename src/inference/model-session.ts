@@ -1,38 +1,56 @@
 import type { ModelCard } from "../models/manifest-schema";
-import { createOrtSession, ort } from "./ort-wasm";
+import { backendFailed, createOrtSession, ort } from "./ort-wasm";
 import { SerialQueue } from "./serial-queue";
 
 export type SessionState = "idle" | "loading" | "ready" | "failed";
 
-/** The model could not be loaded; callers answer 503 and ask the client to retry later. */
+/**
+ * The model could not be loaded; callers answer 503 and ask the client to retry later. `permanent`:
+ * this isolate will not load it however long one waits (onnxruntime's backend failed to start),
+ * so no Retry-After is promised.
+ */
 export class ModelUnavailableError extends Error {
   override readonly name = "ModelUnavailableError";
+  readonly permanent: boolean;
   constructor(
     readonly modelId: string,
     readonly retryAfterS: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; permanent?: boolean },
   ) {
-    super(`model ${modelId} is not available`, options);
+    super(
+      options?.permanent
+        ? `model ${modelId} is not available in this isolate: onnxruntime's WebAssembly backend failed to start, and onnxruntime does not start it again`
+        : `model ${modelId} is not available`,
+      options,
+    );
+    this.permanent = options?.permanent ?? false;
   }
 }
 
 export interface ModelSessionOptions {
   /** Seconds to wait after a failed load before trying again; also sent as Retry-After. */
   readonly retryAfterS?: number;
+  /** Creates the onnxruntime session from the model's bytes (createOrtSession: this isolate's onnxruntime). */
+  readonly createSession?: (model: Uint8Array) => Promise<ort.InferenceSession>;
 }
 
 /**
  * One ONNX model in this isolate: the onnxruntime session is created on first use and then reused;
- * concurrent first callers share one creation; `run()` calls are serialised.
+ * concurrent first callers share one creation; `run()` calls are serialised. A failed load is tried
+ * again `retryAfterS` after it failed, unless onnxruntime's backend is what failed: onnxruntime
+ * marks a backend whose start-up failed as aborted for the life of the isolate, so that failure is
+ * permanent and never retried.
  */
 export class ModelSession {
   readonly #loadBytes: () => Promise<Uint8Array>;
   readonly #retryAfterS: number;
+  readonly #createSession: (model: Uint8Array) => Promise<ort.InferenceSession>;
   readonly #queue = new SerialQueue();
   #session: Promise<ort.InferenceSession> | undefined;
   #state: SessionState = "idle";
   #failedAt = 0;
   #lastError: unknown;
+  #permanent = false;
   #loadMs: number | undefined;
   #createMs: number | undefined;
 
@@ -43,6 +61,7 @@ export class ModelSession {
   ) {
     this.#loadBytes = loadBytes;
     this.#retryAfterS = options.retryAfterS ?? 5;
+    this.#createSession = options.createSession ?? createOrtSession;
   }
 
   get state(): SessionState {
@@ -63,13 +82,17 @@ export class ModelSession {
     return this.#lastError;
   }
 
+  /** True once a load failed in a way that no later attempt in this isolate can overcome. */
+  get permanentlyFailed(): boolean {
+    return this.#permanent;
+  }
+
   /** Resolves once the session exists; rejects with ModelUnavailableError when it cannot be created. */
   ready(): Promise<ort.InferenceSession> {
     if (this.#state === "failed") {
+      if (this.#permanent) return Promise.reject(this.#unavailable(this.#retryAfterS));
       const waitS = this.#retryAfterS - (Date.now() - this.#failedAt) / 1000;
-      if (waitS > 0) {
-        return Promise.reject(new ModelUnavailableError(this.card.id, Math.ceil(waitS), { cause: this.#lastError }));
-      }
+      if (waitS > 0) return Promise.reject(this.#unavailable(Math.ceil(waitS)));
       this.#session = undefined;
     }
     this.#session ??= this.#create();
@@ -82,7 +105,7 @@ export class ModelSession {
     try {
       const bytes = await this.#loadBytes();
       const creating = performance.now();
-      const session = await createOrtSession(bytes);
+      const session = await this.#createSession(bytes);
       this.#check(session);
       this.#state = "ready";
       this.#createMs = performance.now() - creating;
@@ -92,8 +115,13 @@ export class ModelSession {
       this.#state = "failed";
       this.#failedAt = Date.now();
       this.#lastError = error;
-      throw new ModelUnavailableError(this.card.id, this.#retryAfterS, { cause: error });
+      this.#permanent = backendFailed(error);
+      throw this.#unavailable(this.#retryAfterS);
     }
+  }
+
+  #unavailable(retryAfterS: number): ModelUnavailableError {
+    return new ModelUnavailableError(this.card.id, retryAfterS, { cause: this.#lastError, permanent: this.#permanent });
   }
 
   #check(session: ort.InferenceSession): void {

@@ -100,4 +100,14 @@ export async function createOrtSession(model: Uint8Array): Promise<ort.Inference
   }
 }
 
+/**
+ * Whether `error` (from createOrtSession) means onnxruntime's backend failed to start. The
+ * backend registry of onnxruntime-common marks a backend whose initialisation failed as aborted
+ * and answers every later session creation with "no available backend found" and the first
+ * error, so in this isolate no model can be loaded after that: retrying cannot help.
+ */
+export function backendFailed(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith("no available backend found");
+}
+
 export { ort };

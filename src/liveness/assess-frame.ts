@@ -1,37 +1,38 @@
 import type { LivenessInput } from "../http/liveness-request";
-import type { ImageLimits } from "../image/decode-image";
+import type { ModelSession } from "../inference/model-session";
 import type { ModelRegistry } from "../models/model-registry";
 import { publicModelId } from "../models/manifest-schema";
 import type { FrameVerdict } from "../schemas/liveness";
 import { cascade, type AskTeacher, type TeacherVerdict } from "./cascade";
-import { reportedMs, scoreFrame } from "./score-frame";
+import { reportedMs, runPrepared, type PreparedFrame } from "./score-frame";
 
 export interface AssessOptions {
-  readonly limits: ImageLimits;
   /** Second opinion for uncertain frames; without it such frames are `uncertain`. */
   readonly teacher?: (input: LivenessInput) => Promise<TeacherVerdict | undefined>;
   /** performance.now() when the request arrived; `total` counts from here. */
   readonly startedAt?: number;
-  /** The request's ExecutionContext.waitUntil: holds a model load this request starts (see scoreFrame). */
-  readonly waitUntil?: (work: Promise<unknown>) => void;
 }
 
 /**
- * One frame through the edge: header checks, decode, the manifest's preprocessing, the student,
- * and the cascade. Throws ImageRejectedError, ProblemError or ModelUnavailableError; never returns
- * a decision for input it could not read.
+ * One frame, prepared for the student (prepareFrame: header checks, decoding, the manifest's
+ * preprocessing), through the student and the cascade. Throws ModelUnavailableError.
  */
-export async function assessFrame(input: LivenessInput, registry: ModelRegistry, options: AssessOptions): Promise<FrameVerdict> {
+export async function assessFrame(
+  input: LivenessInput,
+  frame: PreparedFrame,
+  student: ModelSession,
+  registry: ModelRegistry,
+  options: AssessOptions = {},
+): Promise<FrameVerdict> {
   const started = options.startedAt ?? performance.now();
   const manifest = await registry.manifest();
-  const student = await registry.student();
   const { card } = student;
-  const frame = await scoreFrame(input, student, options.limits, options.waitUntil);
+  const scored = await runPrepared(frame, student);
 
   const band = manifest.serving.uncertaintyBand;
   const { teacher } = options;
   const askTeacher: AskTeacher | undefined = teacher ? () => teacher(input) : undefined;
-  const result = await cascade(frame.score, card.threshold, band, askTeacher);
+  const result = await cascade(scored.score, card.threshold, band, askTeacher);
   const finished = performance.now();
 
   return {
@@ -43,11 +44,11 @@ export async function assessFrame(input: LivenessInput, registry: ModelRegistry,
       student: publicModelId(card),
       ...(result.teacher ? { teacher: result.teacher.model } : {}),
     },
-    crop: { x: frame.crop.x0, y: frame.crop.y0, side: frame.crop.side },
+    crop: { x: scored.crop.x0, y: scored.crop.y0, side: scored.crop.side },
     timingsMs: {
-      decode: reportedMs(frame.decodeMs),
-      preprocess: reportedMs(frame.preprocessMs),
-      student: reportedMs(frame.modelMs),
+      decode: reportedMs(scored.decodeMs),
+      preprocess: reportedMs(scored.preprocessMs),
+      student: reportedMs(scored.modelMs),
       ...(result.teacher ? { teacher: reportedMs(result.teacher.ms) } : {}),
       total: reportedMs(finished - started),
     },

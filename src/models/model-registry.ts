@@ -1,10 +1,12 @@
-import { ModelSession, ModelUnavailableError } from "../inference/model-session";
+import { ModelSession, ModelUnavailableError, type ModelSessionOptions } from "../inference/model-session";
 import type { ModelStore } from "./asset-model-store";
 import { publicModelId, type Manifest } from "./manifest-schema";
 
 export interface ModelRegistryOptions {
   /** Seconds a client is asked to wait (Retry-After) after a failed load. */
   readonly retryAfterS?: number;
+  /** Creates each model's onnxruntime session (ModelSession's default: this isolate's onnxruntime). */
+  readonly createSession?: ModelSessionOptions["createSession"];
 }
 
 export interface ModelStatus {
@@ -24,6 +26,7 @@ export interface ModelStatus {
 export class ModelRegistry {
   readonly #store: ModelStore;
   readonly #retryAfterS: number;
+  readonly #createSession: ModelSessionOptions["createSession"];
   readonly #sessions = new Map<string, ModelSession>();
   #manifest: Promise<Manifest> | undefined;
   #manifestError: unknown;
@@ -31,6 +34,7 @@ export class ModelRegistry {
   constructor(store: ModelStore, options: ModelRegistryOptions = {}) {
     this.#store = store;
     this.#retryAfterS = options.retryAfterS ?? 5;
+    this.#createSession = options.createSession;
   }
 
   /** The validated manifest; rejects with ModelUnavailableError (a later call retries). */
@@ -50,7 +54,10 @@ export class ModelRegistry {
     if (!session) {
       const card = manifest.models[id];
       if (!card) throw new ModelUnavailableError(id, this.#retryAfterS, { cause: new Error(`no model "${id}" in the manifest`) });
-      session = new ModelSession(card, () => this.#store.modelBytes(card), { retryAfterS: this.#retryAfterS });
+      session = new ModelSession(card, () => this.#store.modelBytes(card), {
+        retryAfterS: this.#retryAfterS,
+        ...(this.#createSession ? { createSession: this.#createSession } : {}),
+      });
       this.#sessions.set(id, session);
     }
     return session;

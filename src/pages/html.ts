@@ -130,7 +130,7 @@ export function dashboardPage(options: PageOptions = {}): string {
   <section aria-labelledby="charts-title">
     <h2 id="charts-title">Per region</h2>
     <div class="charts">
-      <figure class="panel" aria-labelledby="chart-decisions-title"><h3 id="chart-decisions-title">Requests by decision</h3><div id="chart-decisions"></div></figure>
+      <figure class="panel" aria-labelledby="chart-decisions-title"><h3 id="chart-decisions-title">Frames by decision</h3><div id="chart-decisions"></div></figure>
       <figure class="panel" aria-labelledby="chart-latency-title"><h3 id="chart-latency-title">Latency (ms)</h3><div id="chart-latency"></div></figure>
       <figure class="panel" aria-labelledby="chart-rates-title"><h3 id="chart-rates-title">Teacher fallback and agreement</h3><div id="chart-rates"></div></figure>
       <figure class="panel" aria-labelledby="chart-energy-title"><h3 id="chart-energy-title">Energy per request (mJ, estimate)</h3><div id="chart-energy"></div></figure>
@@ -141,7 +141,7 @@ export function dashboardPage(options: PageOptions = {}): string {
     <div class="table-wrap" tabindex="0" role="region" aria-labelledby="table-title">
       <table>
         <thead><tr>
-          <th scope="col">Region</th><th scope="col">Requests</th><th scope="col">Live</th><th scope="col">Spoof</th><th scope="col">Uncertain</th>
+          <th scope="col">Region</th><th scope="col">Frames + refusals</th><th scope="col">Live</th><th scope="col">Spoof</th><th scope="col">Uncertain</th>
           <th scope="col">Refused</th><th scope="col">By teacher</th><th scope="col">Fallback</th><th scope="col">Agreement</th>
           <th scope="col">p50 ms</th><th scope="col">p95 ms</th><th scope="col">Student p50 ms</th><th scope="col">Energy mJ</th><th scope="col">Last request</th>
         </tr></thead>

@@ -1,12 +1,15 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
+import { rootCauseMessage } from "../http/error-handler";
 import { ModelUnavailableError } from "../inference/model-session";
 import { ort, ortLinearMemoryBytes } from "../inference/ort-wasm";
 import type { HealthResponse } from "../schemas/health";
 
 /**
  * GET /healthz: readiness. Loads the serving student if it is not loaded yet, so a 200 means the
- * isolate can answer POST /v1/liveness; 503 (with Retry-After) while it cannot.
+ * isolate can answer POST /v1/liveness; 503 while it cannot, with the reason (the root cause of the
+ * failed load: a file check, onnxruntime's message) and Retry-After, which is left out when this
+ * isolate can never load it (onnxruntime's backend failed to start).
  */
 export const healthRoutes = new Hono<AppEnv>().get("/healthz", async (c) => {
   const { registry } = c.get("services");
@@ -29,14 +32,15 @@ export const healthRoutes = new Hono<AppEnv>().get("/healthz", async (c) => {
     return c.json(body);
   } catch (error) {
     if (!(error instanceof ModelUnavailableError)) throw error;
+    const root = rootCauseMessage(error);
     const body: HealthResponse = {
       status: "unavailable",
       onnxruntime,
       models: registry.statuses(),
-      error: error.message,
+      error: root === error.message ? root : `${error.message}: ${root}`,
       ...warned,
     };
-    c.header("retry-after", String(error.retryAfterS));
+    if (!error.permanent) c.header("retry-after", String(error.retryAfterS));
     return c.json(body, 503);
   }
 });

@@ -5,7 +5,7 @@ import { readLivenessRequest, type LivenessInput } from "../http/liveness-reques
 import { ProblemError } from "../http/problem";
 import { resolveRegion } from "../http/region";
 import { waitUntilOf } from "../http/wait-until";
-import { reportedMs } from "../liveness/score-frame";
+import { checkFrame, prepareFrame, reportedMs, startLoading, type PreparedFrame } from "../liveness/score-frame";
 import { assessFrame } from "../liveness/assess-frame";
 import { aggregateFrames } from "../liveness/burst";
 import type { FrameVerdict, LivenessResponse } from "../schemas/liveness";
@@ -18,19 +18,31 @@ export const livenessRoutes = new Hono<AppEnv>()
   .post("/v1/liveness", requireScope("liveness"), async (c) => {
     const { registry, config, teacher, sessions } = c.get("services");
     const request = await readLivenessRequest(c.req.raw, { maxBodyBytes: config.maxBodyBytes, maxFrames: config.maxBurstFrames });
-    if (request.nonce !== undefined) {
-      await sessions.redeem(c.get("principal"), request.nonce);
-    } else if (config.requireSession) {
+    if (request.nonce === undefined && config.requireSession) {
       throw new ProblemError(401, {
         slug: "session-required",
         title: "Session required",
         detail: "open a session with POST /v1/sessions and send its nonce as meta.nonce (or the X-Session-Nonce header)",
       });
     }
+    // The student loads while the frames are checked and decoded. Every frame is checked before
+    // anything is spent on any: its header and box before the nonce is redeemed (a frame the
+    // request cannot use leaves the session usable), then all frames are decoded before the student
+    // runs on the first (no model or teacher work for a burst with an undecodable frame). Only the
+    // student's input tensors are kept between the two.
+    const student = await registry.student();
+    startLoading(student, waitUntilOf(c));
+    const limits = { minSide: config.minImageSide, maxPixels: config.maxImagePixels };
+    const headers = request.frames.map((input) => checkFrame(input, limits));
+    if (request.nonce !== undefined) await sessions.redeem(c.get("principal"), request.nonce);
+    const prepared: PreparedFrame[] = [];
+    for (const [i, input] of request.frames.entries()) prepared.push(await prepareFrame(input, student.card.preprocess, limits, headers[i]));
 
     const scored: ScoredFrame[] = [];
     const verdicts: FrameVerdict[] = [];
-    for (const input of request.frames) {
+    for (const [i, input] of request.frames.entries()) {
+      const studentInput = prepared[i];
+      if (!studentInput) throw new Error("a frame was not prepared");
       // the cascade's teacher call never throws: a timeout or failure leaves the frame `uncertain`
       let fallback: TeacherAttempt | undefined;
       const cascadeTeacher =
@@ -43,10 +55,8 @@ export const livenessRoutes = new Hono<AppEnv>()
               return fallback.verdict;
             }
           : undefined;
-      const verdict = await assessFrame(input, registry, {
-        limits: { minSide: config.minImageSide, maxPixels: config.maxImagePixels },
+      const verdict = await assessFrame(input, studentInput, student, registry, {
         startedAt: c.get("startedAt"),
-        waitUntil: waitUntilOf(c),
         ...(cascadeTeacher ? { teacher: cascadeTeacher } : {}),
       });
       verdicts.push(verdict);

@@ -12,9 +12,12 @@ const Rate = z.number().min(0).max(1).nullable();
 const Quantiles = z.object({ p50: z.number().nonnegative().nullable(), p95: z.number().nonnegative().nullable(), samples: Count });
 
 export const SwapFiguresSchema = z.object({
-  /** Every POST /v1/liveness, refused ones included. */
+  /**
+   * Frames assessed, plus refused requests: each frame of a POST /v1/liveness that got a decision
+   * counts once (a burst of n frames counts n), each refused (4xx) or failed (5xx) request once.
+   */
   requests: Count,
-  /** Requests the student scored; `rejected` (4xx) and `failed` (5xx) make up the rest. */
+  /** Frames the student scored; `rejected` (4xx) and `failed` (5xx) requests make up the rest of `requests`. */
   scored: Count,
   rejected: Count,
   failed: Count,
@@ -33,17 +36,17 @@ export const SwapFiguresSchema = z.object({
    * rate = agreed / sampled (answered samples), the online proxy for the student's accuracy.
    */
   agreement: z.object({ sampled: Count, agreed: Count, rate: Rate, failures: Count }),
-  /** Worker time per scored request, from arrival to answer (see speedNote: measured or estimate). */
+  /** Worker time per scored frame, from the request's arrival to the frame's decision (see speedNote: measured or estimate). */
   latencyMs: Quantiles,
   /** The student's run per scored frame. */
   studentMs: Quantiles,
   /** Round trip of answered teacher calls (fallback and shadow). */
   teacherMs: Quantiles,
-  /** Analytical energy estimate per scored request (student, plus the teacher when it ran), millijoules. */
+  /** Analytical energy estimate per scored frame (student, plus the teacher when it ran for the frame), millijoules. */
   energyMjPerRequest: z.number().nonnegative().nullable(),
-  /** Public ids of the models that served these requests. */
+  /** Public ids of the models that served these frames. */
   models: z.array(z.string()),
-  /** Time of the latest request counted, ISO 8601; null when none. */
+  /** Time of the latest frame or request counted, ISO 8601; null when none. */
   lastUpdated: z.string().nullable(),
 });
 export type SwapFigures = z.infer<typeof SwapFiguresSchema>;
@@ -69,7 +72,13 @@ export const SwapResponseSchema = z.object({
   }),
   /** The `?region=` filter applied, or null. */
   region: z.string().nullable(),
-  /** Where the figures come from: isolate rollups merged from KV (eventually consistent), and telemetry's own caught failures. */
+  /**
+   * Where the figures come from: the rollups of the isolates that counted a request in the last
+   * 24 hours, merged from KV (eventually consistent), and telemetry's own caught failures.
+   * `isolates`: rollups merged. `unreadable`: rollups left out, because they could not be read or
+   * parsed or because one GET merges at most 500 (the least recently written are left out); when
+   * it is not 0 the figures are partial.
+   */
   sources: z.object({
     isolates: Count,
     unreadable: Count,

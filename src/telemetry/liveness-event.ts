@@ -48,7 +48,7 @@ export interface RefusedLivenessEvent extends LivenessEventBase {
   readonly problem: string;
 }
 
-/** One POST /v1/liveness (every request, refused ones included), as handed to the SWAP telemetry sink (Analytics Engine, KV). */
+/** One frame a POST /v1/liveness scored (a burst gives one per frame) or one refused request, as handed to the SWAP telemetry sink (Analytics Engine, KV). */
 export type LivenessEvent = ScoredLivenessEvent | RefusedLivenessEvent;
 
 /** Receives events after the response has been sent (ExecutionContext.waitUntil). */

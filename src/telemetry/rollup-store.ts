@@ -3,6 +3,14 @@ import { addEvent, emptyRegionRollup, type RollupDocument } from "./rollup";
 
 export const ROLLUP_KEY_PREFIX = "swap/v1/";
 
+/**
+ * Seconds an isolate's rollup key lives after its latest write (each write sets it again): the key
+ * of an isolate that has stopped (isolates are recycled, deployments replace them) expires a day
+ * after its last request, so GET /v1/swap covers the isolates that counted a request in the last
+ * 24 hours, and the keys it has to list stay bounded by the isolates of one day.
+ */
+export const ROLLUP_TTL_S = 24 * 60 * 60;
+
 export interface IsolateRollupOptions {
   /** Smallest interval between two writes of this isolate's key, ms (KV: ~1 write/s per key). */
   readonly flushIntervalMs: number;
@@ -10,6 +18,8 @@ export interface IsolateRollupOptions {
   readonly prefix?: string;
   /** This isolate's id (its key is prefix + id); random by default. */
   readonly isolateId?: string;
+  /** Seconds the key lives after each write (KV's expirationTtl, at least 60); ROLLUP_TTL_S by default. */
+  readonly ttlS?: number;
 }
 
 type Telemetry = RollupDocument["telemetry"];
@@ -19,12 +29,14 @@ type Telemetry = RollupDocument["telemetry"];
  * key that only this isolate writes, so no write ever reads or overwrites another isolate's
  * counts. Writes are serialised (a write never overtakes an older one) and spaced at least
  * `flushIntervalMs` apart; `flush()` after the last request of a burst schedules the write that
- * carries it, and its promise (for waitUntil) settles once that write has been attempted.
+ * carries it, and its promise (for waitUntil) settles once that write has been attempted. Every
+ * write gives the key `ttlS` more seconds to live, so the keys of stopped isolates expire.
  */
 export class IsolateRollupStore {
   readonly key: string;
   readonly #kv: KVNamespace;
   readonly #intervalMs: number;
+  readonly #ttlS: number;
   readonly #doc: RollupDocument;
   #lastWriteAt = -Infinity;
   /** seq of the last document KV accepted, and of the last one handed to KV. */
@@ -38,6 +50,7 @@ export class IsolateRollupStore {
     this.key = `${options.prefix ?? ROLLUP_KEY_PREFIX}${isolate}`;
     this.#kv = kv;
     this.#intervalMs = options.flushIntervalMs;
+    this.#ttlS = options.ttlS ?? ROLLUP_TTL_S;
     const now = new Date().toISOString();
     this.#doc = {
       version: 1,
@@ -108,7 +121,7 @@ export class IsolateRollupStore {
     const body = JSON.stringify(this.#doc);
     this.#pendingSeq = seq;
     this.#lastWriteAt = Date.now();
-    const writing = this.#kv.put(this.key, body).then(
+    const writing = this.#kv.put(this.key, body, { expirationTtl: this.#ttlS }).then(
       () => {
         this.#writtenSeq = Math.max(this.#writtenSeq, seq);
         return true;

@@ -7,7 +7,7 @@ const HistogramSchema = z.record(z.string().regex(/^\d+$/), Count);
 
 /** Running SWAP totals of one region, as kept by one isolate; two of them merge by adding. */
 export const RegionRollupSchema = z.object({
-  /** Every POST /v1/liveness, refused ones included. */
+  /** Events counted: each frame of a POST /v1/liveness that got a decision (a burst of n frames gives n), each refused or failed request. */
   requests: Count,
   /** Frames the student scored (an answer with a decision). */
   scored: Count,
@@ -26,11 +26,11 @@ export const RegionRollupSchema = z.object({
   totalMs: HistogramSchema,
   studentMs: HistogramSchema,
   teacherMs: HistogramSchema,
-  /** Sum of per-request energy estimates, millijoules. */
+  /** Sum of per-frame energy estimates, millijoules. */
   energyMj: z.number().nonnegative(),
-  /** Requests seen per public model id. */
+  /** Frames seen per public model id. */
   models: z.record(z.string(), Count),
-  /** Time of the latest request, ISO 8601. */
+  /** Time of the latest event, ISO 8601. */
   lastUpdated: z.string(),
 });
 export type RegionRollup = z.infer<typeof RegionRollupSchema>;

@@ -61,10 +61,10 @@ export function swapSummary(merged: MergedRollups, region: string | null, now = 
       source: ENERGY_MODEL.source,
       pjPerMac: { ...ENERGY_MODEL.pjPerMac },
       pjPerDramByte: ENERGY_MODEL.pjPerDramByte,
-      note: "per request: the student's estimate for every scored frame, plus the teacher's whenever it answered (fallback or shadow sample)",
+      note: "per scored frame: the student's estimate, plus the teacher's whenever it answered for that frame (fallback or shadow sample)",
     },
     region,
-    sources: { isolates: merged.isolates, unreadable: merged.unreadable, telemetryErrors: { ...merged.telemetry } },
+    sources: { isolates: merged.isolates, unreadable: merged.unreadable + merged.notRead, telemetryErrors: { ...merged.telemetry } },
     regions: selected.map(([name, rollup]) => ({ region: name, ...figuresOf(rollup) })),
     totals: figuresOf(totals),
   };

@@ -1,16 +1,20 @@
 import { swapDataPoint } from "./analytics-engine";
 import type { LivenessEvent, LivenessEventSink } from "./liveness-event";
-import { KvRollupReader, type MergedRollups } from "./rollup-reader";
+import { KvRollupReader, type KvRollupReaderOptions, type MergedRollups } from "./rollup-reader";
 import { IsolateRollupStore, ROLLUP_KEY_PREFIX } from "./rollup-store";
 
 export interface SwapTelemetryOptions {
-  /** Analytics Engine dataset for one data point per request (absent: no data points). */
+  /** Analytics Engine dataset for one data point per event: per scored frame or refused request (absent: no data points). */
   readonly analytics?: Pick<AnalyticsEngineDataset, "writeDataPoint">;
   /** KV namespace for the per-isolate rollups. */
   readonly kv: KVNamespace;
   readonly flushIntervalMs: number;
   readonly prefix?: string;
   readonly isolateId?: string;
+  /** Seconds this isolate's rollup key lives after each write (ROLLUP_TTL_S by default). */
+  readonly ttlS?: number;
+  /** Bounds of one `read()` (KvRollupReader's defaults otherwise). */
+  readonly reader?: Omit<KvRollupReaderOptions, "prefix">;
 }
 
 /**
@@ -30,8 +34,9 @@ export class SwapTelemetry {
       flushIntervalMs: options.flushIntervalMs,
       prefix,
       ...(options.isolateId ? { isolateId: options.isolateId } : {}),
+      ...(options.ttlS === undefined ? {} : { ttlS: options.ttlS }),
     });
-    this.#reader = new KvRollupReader(options.kv, prefix);
+    this.#reader = new KvRollupReader(options.kv, { ...options.reader, prefix });
   }
 
   /** The sink for Services.recordLiveness; its promise (for waitUntil) settles once the rollup write that carries the event has been attempted. */

@@ -1,5 +1,6 @@
 import { encode as encodePng } from "fast-png";
 import jpeg from "jpeg-js";
+import { concat, crc32 } from "./fuzz";
 
 /** Test images made on the spot: sizes and formats the golden fixture does not cover. */
 
@@ -55,8 +56,8 @@ export function jpegHeaderOnly(width: number, height: number, options: { prefix?
   ]);
 }
 
-/** A valid-looking width x height RGB PNG whose IDAT stream inflates to `inflated` zero bytes. */
-export async function pngZlibBomb(width: number, height: number, inflated: number): Promise<Uint8Array> {
+/** A zlib stream of `inflated` zero bytes: about a thousandth of that size (a zlib bomb when large). */
+export async function zlibZeros(inflated: number): Promise<Uint8Array> {
   const chunk = new Uint8Array(1 << 20);
   let left = inflated;
   const source = new ReadableStream<Uint8Array>({
@@ -67,11 +68,75 @@ export async function pngZlibBomb(width: number, height: number, inflated: numbe
       if (left === 0) controller.close();
     },
   });
-  const zeros = source.pipeThrough(new CompressionStream("deflate"));
-  const idat = new Uint8Array(await new Response(zeros).arrayBuffer());
+  return new Uint8Array(await new Response(source.pipeThrough(new CompressionStream("deflate"))).arrayBuffer());
+}
+
+/** A valid-looking width x height RGB PNG whose IDAT stream inflates to `inflated` zero bytes. */
+export async function pngZlibBomb(width: number, height: number, inflated: number): Promise<Uint8Array> {
+  const idat = await zlibZeros(inflated);
   const head = pngHeaderOnly(width, height);
   const ihdrEnd = 8 + 25;
   const u32 = (v: number) => [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
   const iend = [...u32(0), 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
   return Uint8Array.from([...head.subarray(0, ihdrEnd), ...u32(idat.length), 0x49, 0x44, 0x41, 0x54, ...idat, 0, 0, 0, 0, ...iend]);
+}
+
+/** `png` with one more chunk (`type`, `data`, its CRC) right after IHDR, where iCCP and the like go. */
+export function pngWithChunk(png: Uint8Array, type: string, data: Uint8Array): Uint8Array {
+  const ihdrEnd = 8 + 25;
+  const typed = concat(new TextEncoder().encode(type), data);
+  const u32 = (v: number) => Uint8Array.of((v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
+  return concat(png.subarray(0, ihdrEnd), u32(data.length), typed, u32(crc32(typed)), png.subarray(ihdrEnd));
+}
+
+/**
+ * The pattern PNG of width x height with an embedded ICC profile (iCCP) whose compressed data
+ * inflates to `inflated` zero bytes: the pixels are ordinary, the profile is a zlib bomb.
+ */
+export async function pngIccpBomb(width: number, height: number, inflated: number): Promise<Uint8Array> {
+  // profile name, its NUL terminator, compression method 0 (zlib), the compressed profile
+  const data = concat(new TextEncoder().encode("ICC Profile\0\0"), await zlibZeros(inflated));
+  return pngWithChunk(png(width, height), "iCCP", data);
+}
+
+/**
+ * A progressive greyscale JPEG of width x height whose pixels are all 128: one DC scan, then
+ * `acScans` AC scans that each skip every block with a single end-of-band run (at most 12 bytes a
+ * scan, however large the image). At most 32,767 blocks of 8x8 (1024x1024 has 16,384).
+ */
+export function progressiveJpeg(width: number, height: number, acScans: number): Uint8Array {
+  const blocks = Math.ceil(width / 8) * Math.ceil(height / 8);
+  // EOBr covers 2^r + extra blocks (extra: r bits): one run for all of them
+  const r = Math.floor(Math.log2(blocks));
+  const extra = blocks - 2 ** r;
+  const u16 = (v: number) => [(v >> 8) & 255, v & 255];
+  const oneCode = (tableClass: number, symbol: number) => [tableClass << 4, 1, ...new Array<number>(15).fill(0), symbol];
+  const head = [
+    0xff, 0xd8,
+    0xff, 0xdb, 0x00, 0x43, 0x00, ...new Array<number>(64).fill(1),
+    0xff, 0xc2, 0x00, 0x0b, 0x08, ...u16(height), ...u16(width), 0x01, 0x01, 0x11, 0x00,
+    // one code each, "0": DC difference category 0, and end-of-band run EOBr
+    0xff, 0xc4, 0x00, 0x26, ...oneCode(0, 0), ...oneCode(1, r << 4),
+  ];
+  // DC scan: one 0 bit per block, padded with 1 bits
+  const dcBits = "0".repeat(blocks);
+  const acBits = `0${extra.toString(2).padStart(r, "0")}`;
+  const entropy = (bits: string) => {
+    const padded = bits + "1".repeat((8 - (bits.length % 8)) % 8);
+    const out: number[] = [];
+    for (let i = 0; i < padded.length; i += 8) {
+      const byte = parseInt(padded.slice(i, i + 8), 2);
+      out.push(byte);
+      if (byte === 0xff) out.push(0x00);
+    }
+    return out;
+  };
+  const dcScan = [0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, ...entropy(dcBits)];
+  const acScan = [0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x01, 0x3f, 0x00, ...entropy(acBits)];
+  const out = new Uint8Array(head.length + dcScan.length + acScan.length * acScans + 2);
+  out.set(head);
+  out.set(dcScan, head.length);
+  for (let i = 0; i < acScans; i++) out.set(acScan, head.length + dcScan.length + i * acScan.length);
+  out.set([0xff, 0xd9], out.length - 2);
+  return out;
 }

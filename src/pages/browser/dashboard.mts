@@ -57,7 +57,7 @@ function card(label: string, value: string, detail: string, key: string): HTMLEl
 
 function renderCards(t: SwapFigures): void {
   cards.replaceChildren(
-    card("Requests", int(t.requests), `${int(t.scored)} scored · ${int(t.rejected)} rejected · ${int(t.failed)} failed`, "requests"),
+    card("Frames and refusals", int(t.requests), `${int(t.scored)} scored · ${int(t.rejected)} rejected · ${int(t.failed)} failed`, "requests"),
     card("Decisions", `${int(t.decisions.live)} / ${int(t.decisions.spoof)} / ${int(t.decisions.uncertain)}`, "live / spoof / uncertain", "decisions"),
     card("Latency p50 / p95", `${ms(t.latencyMs.p50)} / ${ms(t.latencyMs.p95)} ms`, `student p50 ${ms(t.studentMs.p50)} ms`, "latency"),
     card("Teacher fallback", pct(t.fallbackRate), `${int(t.fallback.asked)} asked · ${int(t.teacherFailures)} unanswered`, "fallback"),
@@ -185,7 +185,7 @@ function renderNotes(swap: SwapResponse): void {
     ["Latency quantiles", swap.latencyHistogram],
     ["Energy model", `${swap.energyModel.source}: fp32 ${swap.energyModel.pjPerMac.fp32} pJ/MAC, int8 ${swap.energyModel.pjPerMac.int8} pJ/MAC, ${swap.energyModel.pjPerDramByte} pJ per DRAM byte. ${swap.energyModel.note}`],
     ["Models", swap.totals.models.join(", ") || "–"],
-    ["Sources", `${swap.sources.isolates} isolate rollups merged (${swap.sources.unreadable} unreadable)`],
+    ["Sources", `${swap.sources.isolates} isolate rollups merged${swap.sources.unreadable ? ` (${swap.sources.unreadable} unreadable or beyond the read cap: figures are partial)` : ""}`],
   ];
   notes.replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
 }
