@@ -357,18 +357,25 @@ describe("KV rollups", () => {
       const telemetry = new SwapTelemetry({ kv: env.SWAP_ROLLUPS, flushIntervalMs: 1000, prefix, isolateId: `isolate-${k}`, ttlS: 3600 + 60 * k });
       await telemetry.record(event(`R${k}`, k));
     }
-    await env.SWAP_ROLLUPS.put(`${prefix}not-a-rollup`, "{ not json", { expirationTtl: 7200 });
-    const telemetry = new SwapTelemetry({ kv: env.SWAP_ROLLUPS, flushIntervalMs: 1000, prefix, reader: { maxDocuments: 4 } });
+    // a value that is not a rollup (the namespace is shared with the other test files, whose
+    // privacy checks read every value: it is removed again below)
+    const garbage = `${prefix}not-a-rollup`;
+    await env.SWAP_ROLLUPS.put(garbage, "{ not json", { expirationTtl: 7200 });
+    try {
+      const telemetry = new SwapTelemetry({ kv: env.SWAP_ROLLUPS, flushIntervalMs: 1000, prefix, reader: { maxDocuments: 4 } });
 
-    const merged = await telemetry.read();
-    expect([...merged.regions.keys()].sort()).toEqual(["R2", "R3", "R4"]);
-    expect(merged).toMatchObject({ isolates: 3, unreadable: 1, notRead: 2, complete: false });
+      const merged = await telemetry.read();
+      expect([...merged.regions.keys()].sort()).toEqual(["R2", "R3", "R4"]);
+      expect(merged).toMatchObject({ isolates: 3, unreadable: 1, notRead: 2, complete: false });
 
-    const body = await swap(telemetryApp(telemetry));
-    expect(body.sources).toMatchObject({ isolates: 3, unreadable: 3 });
-    expect(body.totals.requests).toBe(3);
-    const all = await swap(telemetryApp(new SwapTelemetry({ kv: env.SWAP_ROLLUPS, flushIntervalMs: 1000, prefix })));
-    expect(all.sources).toMatchObject({ isolates: 5, unreadable: 1 });
+      const body = await swap(telemetryApp(telemetry));
+      expect(body.sources).toMatchObject({ isolates: 3, unreadable: 3 });
+      expect(body.totals.requests).toBe(3);
+      const all = await swap(telemetryApp(new SwapTelemetry({ kv: env.SWAP_ROLLUPS, flushIntervalMs: 1000, prefix })));
+      expect(all.sources).toMatchObject({ isolates: 5, unreadable: 1 });
+    } finally {
+      await env.SWAP_ROLLUPS.delete(garbage);
+    }
   });
 
   it("never let a telemetry failure fail or change the request, and count it", async () => {
