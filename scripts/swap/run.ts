@@ -962,6 +962,13 @@ export interface CrossRow {
   file: string;
 }
 
+/** The instruments the factory's cross-instrument protocol held out (manifest `pipeline.config.cross.holdout`), or none. */
+function manifestHoldout(manifest: ReturnType<typeof ManifestSchema.parse>): string[] {
+  const pipeline = (manifest as { pipeline?: { config?: { cross?: { holdout?: unknown } } } }).pipeline;
+  const holdout = pipeline?.config?.cross?.holdout;
+  return Array.isArray(holdout) && holdout.every((h) => typeof h === "string") ? holdout : [];
+}
+
 /**
  * Cross-instrument protocol: each cross model's threshold comes from its own val frames (without
  * the held-out instruments) and is applied to test bona fide + held-out-instrument attacks.
@@ -975,8 +982,11 @@ function crossProtocol(
   missing: string,
 ): { protocol: string; holdout: string[]; source: string | null; table: Record<string, CrossRow> } {
   if (!run || !crossModels.length) {
-    // fall back to the factory's own figures in the manifest (computed in Python on the same data)
+    // fall back to the factory's own figures in the manifest (computed in Python on the same data);
+    // the held-out instruments are in the manifest's pipeline config, so the shipped models' APCER
+    // on them is still measured here
     const table: Record<string, CrossRow> = {};
+    const holdout = manifestHoldout(manifest);
     let protocol = "";
     for (const [id, card] of Object.entries(manifest.models)) {
       const f = (card.metrics as Record<string, Record<string, unknown>> | undefined)?.crossInstrument;
@@ -994,13 +1004,16 @@ function crossProtocol(
         apcerByInstrument: {},
         nTest: n("n"),
         nVal: Number.NaN,
-        intraApcerOnHeldOut: Number.NaN,
+        intraApcerOnHeldOut:
+          holdout.length && testScores.has(id) && valScores.has(id)
+            ? heldOutApcer(testScores.get(id)!, holdout, thresholdFromVal(valScores.get(id)!))
+            : Number.NaN,
         factoryAcer: n("acer"),
         file: "(not found under runs/: figures from models/manifest.json metrics.crossInstrument, computed by the factory)",
       };
     }
     return Object.keys(table).length
-      ? { protocol: `${protocol}; figures as computed by the model factory (training/fasedge, Python) and stored in models/manifest.json, because the cross-protocol ONNX files were not found under runs/`, holdout: [], source: "models/manifest.json", table }
+      ? { protocol: `${protocol}; figures as computed by the model factory (training/fasedge, Python) and stored in models/manifest.json, because the cross-protocol ONNX files were not found under runs/`, holdout, source: "models/manifest.json", table }
       : {
           protocol:
             `not run: ${missing}, and models/manifest.json has no crossInstrument figures; the per-instrument table below is an intra breakdown, not a cross-instrument protocol`,

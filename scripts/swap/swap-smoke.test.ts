@@ -86,6 +86,14 @@ describe.skipIf(!ready)("npm run swap (smoke)", () => {
       expect(md).toContain(FACTORY_BAND_RULE);
       expect(md).toContain(`chosen by ${raw.cascade.manifestBandChosenBy}`);
 
+      // cross-instrument: the held-out instruments are the factory's, and the shipped models' APCER
+      // on them is measured by this run, whether or not the cross twins' files are at hand
+      const cross = (JSON.parse(readFileSync(join(out, "swap.json"), "utf8")) as { crossInstrument: { holdout: string[]; models: Record<string, { intraApcerOnHeldOut: number | null }> } }).crossInstrument;
+      const factory = JSON.parse(manifestBefore) as { pipeline: { config: { cross: { holdout: string[] } } } };
+      expect(cross.holdout).toEqual(factory.pipeline.config.cross.holdout);
+      expect(Object.keys(cross.models).length).toBeGreaterThan(0);
+      for (const [id, row] of Object.entries(cross.models)) expect(rate.safeParse(row.intraApcerOnHeldOut).success, id).toBe(true);
+
       // the smoke run neither touches the committed reports nor the manifest
       expect(existsSync("reports/swap.json") ? statSync("reports/swap.json").mtimeMs : null).toBe(committed);
       expect(readFileSync("models/manifest.json", "utf8")).toBe(manifestBefore);
