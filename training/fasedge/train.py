@@ -242,7 +242,7 @@ def train_model(
         model.load_state_dict(ck["state_dict"])
         opt.load_state_dict(ck["optimizer"])
         start_epoch, history, best, elapsed, step = ck["epoch"], ck["history"], ck["best"], ck["elapsed"], ck["step"]
-        set_rng_state(ck.get("rng"))
+        set_rng_state(ck.get("rng"), dev)
         log(f"[{arch}] resuming at epoch {start_epoch + 1}")
     resumed_s = elapsed  # training time of earlier, interrupted runs of this stage
     ddp_model = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
@@ -316,7 +316,7 @@ def train_model(
                 save_atomic(model.state_dict(), out_dir / "best.pt")
             history.append(rec)
             log(f"[{arch}{' kd' if is_kd else ''}] epoch {epoch + 1}/{epochs} loss {rec['loss']:.4f} val ACER {vm['acer']:.4f} AUC {vm['auc']:.4f} NLL {vm['nll']:.4f} ({rec['imgPerS']} img/s, {train_time:.0f}s, progress {progress:.2f})")
-            save_atomic({"state_dict": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1, "history": history, "best": best, "elapsed": elapsed + time.time() - t_resume, "step": step, "rng": rng_state(), "signature": want}, last)
+            save_atomic({"state_dict": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1, "history": history, "best": best, "elapsed": elapsed + time.time() - t_resume, "step": step, "rng": rng_state(dev), "signature": want}, last)
         if distributed:
             torch.distributed.barrier()
     elapsed += time.time() - t_resume
@@ -397,22 +397,23 @@ def check_signature(path: Path, have: Optional[dict], want: dict) -> None:
         raise CheckpointMismatch(f"{path} was trained with other settings ({'; '.join(diff)}): use another folder, or delete it to train again")
 
 
-def rng_state() -> dict:
-    """torch's random state (dropout masks draw from it), saved with every epoch so that a resumed
-    stage continues exactly where an uninterrupted one would be (numpy's batch order and
-    augmentation are derived from the seed and the epoch)."""
+def rng_state(dev: torch.device) -> dict:
+    """torch's random state (dropout masks draw from it) on the CPU and on ``dev``, saved with every
+    epoch so that a resumed stage continues exactly where an uninterrupted one would be (numpy's
+    batch order and augmentation are derived from the seed and the epoch). Every process seeds the
+    same and draws the same amount, so rank 0's state (of its own device) is every rank's."""
     state = {"cpu": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
+    if dev.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(dev)
     return state
 
 
-def set_rng_state(state: Optional[dict]) -> None:
+def set_rng_state(state: Optional[dict], dev: torch.device) -> None:
     if not state:
         return
     torch.set_rng_state(state["cpu"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    if "cuda" in state and dev.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda"], dev)
 
 
 def save_atomic(obj, path: Path) -> None:

@@ -100,10 +100,15 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     assert "[teacher] done earlier" in out and "[release] done earlier" in out
     assert (models / "manifest.json").read_text() == before
     # a run of the same name with a setting its stages depend on is refused before any work
+    # (and its config.json, which --config resumes from, is left as it was)
+    started_with = (runs / "e2e" / "config.json").read_text()
     longer = tiny_config(tiny_dataset)
     longer.student_train = dataclasses.replace(longer.student_train, epochs=3)
-    with pytest.raises(pipeline.StageConfigError, match="stage student "):
+    with pytest.raises(pipeline.StageConfigError, match=r"stages ablation, cross-ablation, cross-evaluate, cross-export, cross-quantize, cross-student, evaluate, export, quantize, release, student of .* another config"):
         run(longer, models, runs)
+    assert (models / "manifest.json").read_text() == before
+    assert (runs / "e2e" / "config.json").read_text() == started_with
+    assert pipeline.main(["--config", str(runs / "e2e" / "config.json"), "--runs", str(runs), "--models", str(models)]) == 0
     assert (models / "manifest.json").read_text() == before
 
     # an optional term (fasedge.variants) measured against this run's student

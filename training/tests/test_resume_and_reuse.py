@@ -118,6 +118,15 @@ def test_pipeline_stages_refuse_outputs_of_another_config(tmp_path):
             stage(more_epochs, name)
     with pytest.raises(pipeline.StageConfigError):
         stage(dataclasses.replace(cfg, quant=dataclasses.replace(cfg.quant, calib_frames=8)), "quantize")
+    # the cross protocol trains no peer: its export does not depend on the peer's settings
+    no_peer = dataclasses.replace(cfg, peer=False)
+    assert pipeline.stage_key(no_peer, "cross-export") == pipeline.stage_key(cfg, "cross-export")
+    assert pipeline.stage_key(no_peer, "export") != pipeline.stage_key(cfg, "export")
+    # an ablation whose epochs follow a student cut short by wall time depends on the student
+    timed = dataclasses.replace(cfg, student_train=dataclasses.replace(cfg.student_train, max_wall_s=60.0))
+    timed_kd = dataclasses.replace(timed, kd=dataclasses.replace(cfg.kd, alpha=0.9))
+    assert pipeline.stage_key(timed_kd, "ablation") != pipeline.stage_key(timed, "ablation")
+    assert pipeline.stage_key(kd_only, "ablation") == pipeline.stage_key(cfg, "ablation")
     other_holdout = dataclasses.replace(cfg, cross=dataclasses.replace(cfg.cross, holdout=("printer_a",)))
     stage(other_holdout, "teacher")
     with pytest.raises(pipeline.StageConfigError):
