@@ -19,7 +19,7 @@
  *   npm run bench:edge
  *   npm run bench:edge -- --requests 2000 --concurrency 4
  *   npm run bench:edge -- --wrangler-dev
- *   npm run bench:edge -- --var SHADOW_SAMPLE_RATE=0.05   (override a Worker var; Miniflare mode)
+ *   npm run bench:edge -- --var SHADOW_SAMPLE_RATE=0.05   (override a Worker var, in either mode)
  *
  * The student path is what is measured: SHADOW_SAMPLE_RATE (background teacher scoring of
  * confidently decided frames) is set to 0 unless overridden, so that no teacher work runs
@@ -41,14 +41,16 @@ import { goldenFaceCrop } from "./golden-face";
 const AUTH = { authorization: `Bearer ${localDevVars().DEV_API_KEY}` };
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: number): number => {
+const option = (name: string, fallback: number, min: number): number => {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
+  const v = i >= 0 ? Number(args[i + 1]) : fallback;
+  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} needs an integer >= ${min}`);
+  return v;
 };
-const REQUESTS = Math.max(500, option("requests", 1000));
-const WARMUP = option("warmup", 50);
-const CONCURRENCY = option("concurrency", 4);
-const SIDE = option("side", 128);
+const REQUESTS = option("requests", 1000, 100); // p99 needs a hundred samples at least
+const WARMUP = option("warmup", 50, 0);
+const CONCURRENCY = option("concurrency", 4, 1);
+const SIDE = option("side", 128, 32);
 const VIA_WRANGLER_DEV = args.includes("--wrangler-dev");
 const OUTDIR = resolve(".cache/bench-dist");
 const VAR_OVERRIDES: Record<string, string> = { SHADOW_SAMPLE_RATE: "0" };
@@ -157,7 +159,8 @@ async function startWranglerDev(): Promise<Server> {
   const port = await freePort();
   const inspectorPort = await freePort();
   const started = performance.now();
-  const dev = spawn("npx", ["wrangler", "dev", "--env-file", LOCAL_ENV_FILE, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)], {
+  const vars = Object.entries(VAR_OVERRIDES).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+  const dev = spawn("npx", ["wrangler", "dev", "--env-file", LOCAL_ENV_FILE, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), ...vars], {
     env: QUIET_ENV,
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
@@ -283,7 +286,7 @@ async function main(): Promise<void> {
     console.log(`fas-edge bench: ${VIA_WRANGLER_DEV ? "wrangler dev" : "deploy bundle in Miniflare"} (workerd), ${process.platform}, ${cpus().length} CPUs`);
     console.log(`1-minute load average: ${f(loadBefore)} at the start, ${f(loadavg()[0] ?? NaN)} at the end (figures stretch when other work shares the cores)`);
     console.log(`payload: ${SIDE}x${SIDE} JPEG face crop (q90), ${body.length} bytes; student ${student?.publicId ?? "?"}`);
-    if (!VIA_WRANGLER_DEV) console.log(`vars overridden: ${JSON.stringify(VAR_OVERRIDES)} (where wrangler.toml declares them)`);
+    console.log(`vars overridden: ${JSON.stringify(VAR_OVERRIDES)}${VIA_WRANGLER_DEV ? " (wrangler dev --var)" : " (where wrangler.toml declares them)"}`);
     console.log(`runtime start until ready: ${f(server.startMs, 0)} ms (workerd loads the script and compiles the 14 MB wasm)`);
     console.log(
       `cold start, first request: ${f(cold.ms, 1)} ms end to end; in Worker total ${f(cold.timings.total, 1)} ms ` +

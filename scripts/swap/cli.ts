@@ -110,7 +110,12 @@ function parse(argv: string[]): SwapOptions & { smoke: boolean } {
 
 async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
-  if (!existsSync(o.dataCsv)) throw new Error(`${o.dataCsv} not found: run \`npm run data\` first (or pass --data CSV)`);
+  if (!existsSync(o.dataCsv)) {
+    // the shipped models' data: the pipeline's default folder of their preset
+    const preset = /^data\/synthetic-([a-z]+)\/manifest\.csv$/.exec(o.dataCsv)?.[1];
+    const make = preset ? `npm run data -- --preset ${preset} --out data/synthetic-${preset}` : "npm run data";
+    throw new Error(`${o.dataCsv} not found: run \`${make}\` first (or pass --data CSV)`);
+  }
   if (!o.human) o.log("peer peer-human-antispoof-fp32 skipped (--no-human or --smoke): the report has no human-models row");
   const r = await runSwap(o);
   const ids = Object.keys(r.models);
