@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Page, Request } from "playwright-core";
+import type { Browser, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FasEdgeClient, FasEdgeSession, type Decision, type LivenessResponse, type SessionResponse } from "../../src/client/index";
 import { CROP_SCALE, faceGuide } from "../../src/pages/face-guide";
@@ -155,6 +155,15 @@ async function shownResult(page: Page, { decided = false } = {}): Promise<{ deci
 }
 
 /** Console output of a page, to check that no key is ever logged. */
+/** The dashboard, loaded, with automatic refresh off: it then asks for figures only when told to. */
+async function manualDashboard(browser: Browser, base: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  await page.goto(`${base}/dashboard`);
+  await page.waitForFunction(() => document.body.dataset.loaded === "true");
+  await page.getByLabel("Refresh automatically").uncheck();
+  return page;
+}
+
 function consoleOf(page: Page): string[] {
   const lines: string[] = [];
   page.on("console", (message) => lines.push(message.text()));
@@ -671,10 +680,7 @@ describe("dashboard", () => {
     if (!region) throw new Error("no requests were scored");
     const chromium = await launchChromium();
     try {
-      const page = await chromium.browser.newPage({ viewport: { width: 1280, height: 1000 } });
-      await page.goto(`${dev.base}/dashboard`);
-      await page.waitForFunction(() => document.body.dataset.loaded === "true");
-      await page.getByLabel("Refresh automatically").uncheck();
+      const page = await manualDashboard(chromium.browser, dev.base);
       // every change inside the page's live regions, from here on
       await page.evaluate(() => {
         const changes: string[] = [];
@@ -710,11 +716,8 @@ describe("dashboard", () => {
     if (!region) throw new Error("no requests were scored");
     const chromium = await launchChromium();
     try {
-      const page = await chromium.browser.newPage({ viewport: { width: 1280, height: 1000 } });
-      await page.goto(`${dev.base}/dashboard`);
-      await page.waitForFunction(() => document.body.dataset.loaded === "true");
+      const page = await manualDashboard(chromium.browser, dev.base);
       await page.locator(`#region-select option[value="${region}"]`).waitFor({ state: "attached" });
-      await page.getByLabel("Refresh automatically").uncheck();
       const heading = page.locator("#totals-title");
       expect(await heading.textContent()).toBe("All regions");
       // every figure the page renders from here on, by the heading it gets
