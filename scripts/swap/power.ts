@@ -2,7 +2,7 @@
 // (src/telemetry/energy.ts, behind the energy per request of GET /v1/swap): MACs x energy per MAC
 // for the dtype + the model's bytes (manifest `bytes`, the ONNX file's size) x DRAM energy per byte.
 
-import { ENERGY_MODEL, inferenceEnergyMj } from "../../src/telemetry/energy";
+import { ENERGY_MODEL, inferenceEnergyMj, inferenceEnergyPj } from "../../src/telemetry/energy";
 
 export const POWER_CONSTANTS = {
   /** Horowitz, ISSCC 2014, 45 nm: fp32 multiply 3.7 pJ + add 0.9 pJ */
@@ -34,11 +34,12 @@ export interface EnergyEstimate {
  * other than int8 are charged the fp32 energy per MAC.
  */
 export function estimateEnergy(m: { macs: number; bytes: number; dtype: string }, cpuMsPerInference: number): EnergyEstimate {
-  const dtype = m.dtype === "int8" ? "int8" : "fp32";
+  const card = { macs: m.macs, bytes: m.bytes, dtype: m.dtype === "int8" ? "int8" : "fp32" } as const;
+  const { compute, memory } = inferenceEnergyPj(card);
   return {
-    analytical: inferenceEnergyMj({ macs: m.macs, bytes: m.bytes, dtype }),
+    analytical: inferenceEnergyMj(card),
     cpuTime: cpuMsPerInference * POWER_CONSTANTS.cpuCoreWatts,
-    analyticalComputeMj: m.macs * ENERGY_MODEL.pjPerMac[dtype] * 1e-9,
-    analyticalMemoryMj: m.bytes * ENERGY_MODEL.pjPerDramByte * 1e-9,
+    analyticalComputeMj: compute * 1e-9,
+    analyticalMemoryMj: memory * 1e-9,
   };
 }

@@ -32,22 +32,22 @@ export function toProblem(error: unknown): ProblemError | undefined {
   return undefined;
 }
 
-/** `error` and its causes, outermost first, each as "Name: message" (at most `depth` of them). */
-export function errorChain(error: unknown, depth = 8): string[] {
-  const chain: string[] = [];
-  let current: unknown = error;
-  while (current !== undefined && chain.length < depth) {
-    chain.push(current instanceof Error ? `${current.name}: ${current.message}` : String(current));
-    current = current instanceof Error ? current.cause : undefined;
-  }
+/** `error` and its causes, outermost first (at most `depth` of them). */
+function causes(error: unknown, depth = 8): unknown[] {
+  const chain: unknown[] = [];
+  for (let current = error; current !== undefined && chain.length < depth; current = current instanceof Error ? current.cause : undefined) chain.push(current);
   return chain;
 }
 
+/** `error` and its causes, outermost first, each as "Name: message". */
+export function errorChain(error: unknown): string[] {
+  return causes(error).map((e) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e)));
+}
+
 /** The message of the innermost cause of `error` (its own message when it has none). */
-export function rootCauseMessage(error: unknown, depth = 8): string {
-  let current: unknown = error;
-  for (let i = 0; i < depth && current instanceof Error && current.cause !== undefined; i++) current = current.cause;
-  return current instanceof Error ? current.message : String(current);
+export function rootCauseMessage(error: unknown): string {
+  const root = causes(error).at(-1);
+  return root instanceof Error ? root.message : String(root);
 }
 
 /** The app's one error handler: problem details for known errors, a logged generic 500 otherwise. */

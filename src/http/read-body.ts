@@ -1,3 +1,4 @@
+import { concatBytes } from "../bytes";
 import { ProblemError } from "./problem";
 
 /**
@@ -28,13 +29,7 @@ export async function readBodyWithLimit(request: Request, limit: number): Promis
   }
   if (total === 0) throw empty();
   if (chunks.length === 1 && chunks[0]) return chunks[0];
-  const body = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return body;
+  return concatBytes(chunks);
 }
 
 function tooLarge(limit: number, detail: string): ProblemError {

@@ -1,4 +1,5 @@
 import { decode } from "fast-png";
+import { concatBytes } from "../bytes";
 import type { RgbImage } from "./rgb-image";
 
 /**
@@ -60,26 +61,16 @@ export function decodePng(bytes: Uint8Array): RgbImage {
 export function pixelChunks(bytes: Uint8Array): Uint8Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const kept: Uint8Array[] = [bytes.subarray(0, 8)];
-  let total = 8;
   for (let at = 8; ; ) {
     if (at + 12 > bytes.length) throw new Error("PNG data is truncated (no IEND chunk)");
     const type = String.fromCharCode(bytes[at + 4] ?? 0, bytes[at + 5] ?? 0, bytes[at + 6] ?? 0, bytes[at + 7] ?? 0);
     const end = at + 12 + view.getUint32(at);
     if (end > bytes.length) throw new Error(`PNG ${type} chunk is truncated`);
-    if (PIXEL_CHUNKS.has(type)) {
-      kept.push(bytes.subarray(at, end));
-      total += end - at;
-    }
+    if (PIXEL_CHUNKS.has(type)) kept.push(bytes.subarray(at, end));
     if (type === "IEND") break;
     at = end;
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of kept) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(kept);
 }
 
 const PIXEL_CHUNKS = new Set(["IHDR", "PLTE", "IDAT", "IEND"]);

@@ -7,6 +7,8 @@
  * ancillary chunks (an iCCP profile, zTXt, iTXt) are never inflated.
  */
 
+import { concatBytes } from "../bytes";
+
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
 /** Most bytes the IDAT stream of this PNG may inflate to (filter bytes and Adam7 passes included). */
@@ -26,25 +28,15 @@ export function maxInflatedBytes(bytes: Uint8Array): number {
 function idatData(bytes: Uint8Array): Uint8Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const parts: Uint8Array[] = [];
-  let total = 0;
   for (let at = 8; at + 8 <= bytes.length; ) {
     const length = view.getUint32(at);
     const type = String.fromCharCode(bytes[at + 4] ?? 0, bytes[at + 5] ?? 0, bytes[at + 6] ?? 0, bytes[at + 7] ?? 0);
     const end = Math.min(bytes.length, at + 8 + length);
-    if (type === "IDAT") {
-      parts.push(bytes.subarray(at + 8, end));
-      total += end - (at + 8);
-    }
+    if (type === "IDAT") parts.push(bytes.subarray(at + 8, end));
     if (type === "IEND") break;
     at += 12 + length;
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**

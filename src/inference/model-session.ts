@@ -50,7 +50,6 @@ export class ModelSession {
   #state: SessionState = "idle";
   #failedAt = 0;
   #lastError: unknown;
-  #permanent = false;
   #loadMs: number | undefined;
   #createMs: number | undefined;
 
@@ -84,13 +83,13 @@ export class ModelSession {
 
   /** True once a load failed in a way that no later attempt in this isolate can overcome. */
   get permanentlyFailed(): boolean {
-    return this.#permanent;
+    return this.#state === "failed" && backendFailed(this.#lastError);
   }
 
   /** Resolves once the session exists; rejects with ModelUnavailableError when it cannot be created. */
   ready(): Promise<ort.InferenceSession> {
     if (this.#state === "failed") {
-      if (this.#permanent) return Promise.reject(this.#unavailable(this.#retryAfterS));
+      if (this.permanentlyFailed) return Promise.reject(this.#unavailable(this.#retryAfterS));
       const waitS = this.#retryAfterS - (Date.now() - this.#failedAt) / 1000;
       if (waitS > 0) return Promise.reject(this.#unavailable(Math.ceil(waitS)));
       this.#session = undefined;
@@ -115,13 +114,12 @@ export class ModelSession {
       this.#state = "failed";
       this.#failedAt = Date.now();
       this.#lastError = error;
-      this.#permanent = backendFailed(error);
       throw this.#unavailable(this.#retryAfterS);
     }
   }
 
   #unavailable(retryAfterS: number): ModelUnavailableError {
-    return new ModelUnavailableError(this.card.id, retryAfterS, { cause: this.#lastError, permanent: this.#permanent });
+    return new ModelUnavailableError(this.card.id, retryAfterS, { cause: this.#lastError, permanent: this.permanentlyFailed });
   }
 
   #check(session: ort.InferenceSession): void {

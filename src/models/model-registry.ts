@@ -2,12 +2,8 @@ import { ModelSession, ModelUnavailableError, type ModelSessionOptions } from ".
 import type { ModelStore } from "./asset-model-store";
 import { publicModelId, type Manifest } from "./manifest-schema";
 
-export interface ModelRegistryOptions {
-  /** Seconds a client is asked to wait (Retry-After) after a failed load. */
-  readonly retryAfterS?: number;
-  /** Creates each model's onnxruntime session (ModelSession's default: this isolate's onnxruntime). */
-  readonly createSession?: ModelSessionOptions["createSession"];
-}
+/** Options of every model's session; `retryAfterS` also applies to a manifest that cannot be read. */
+export type ModelRegistryOptions = ModelSessionOptions;
 
 export interface ModelStatus {
   readonly id: string;
@@ -25,16 +21,16 @@ export interface ModelStatus {
  */
 export class ModelRegistry {
   readonly #store: ModelStore;
+  readonly #options: ModelSessionOptions;
   readonly #retryAfterS: number;
-  readonly #createSession: ModelSessionOptions["createSession"];
   readonly #sessions = new Map<string, ModelSession>();
   #manifest: Promise<Manifest> | undefined;
   #manifestError: unknown;
 
   constructor(store: ModelStore, options: ModelRegistryOptions = {}) {
     this.#store = store;
+    this.#options = options;
     this.#retryAfterS = options.retryAfterS ?? 5;
-    this.#createSession = options.createSession;
   }
 
   /** The validated manifest; rejects with ModelUnavailableError (a later call retries). */
@@ -54,10 +50,7 @@ export class ModelRegistry {
     if (!session) {
       const card = manifest.models[id];
       if (!card) throw new ModelUnavailableError(id, this.#retryAfterS, { cause: new Error(`no model "${id}" in the manifest`) });
-      session = new ModelSession(card, () => this.#store.modelBytes(card), {
-        retryAfterS: this.#retryAfterS,
-        ...(this.#createSession ? { createSession: this.#createSession } : {}),
-      });
+      session = new ModelSession(card, () => this.#store.modelBytes(card), { ...this.#options, retryAfterS: this.#retryAfterS });
       this.#sessions.set(id, session);
     }
     return session;

@@ -35,14 +35,12 @@ export const livenessRoutes = new Hono<AppEnv>()
     const limits = { minSide: config.minImageSide, maxPixels: config.maxImagePixels };
     const headers = request.frames.map((input) => checkFrame(input, limits));
     if (request.nonce !== undefined) await sessions.redeem(c.get("principal"), request.nonce);
-    const prepared: PreparedFrame[] = [];
-    for (const [i, input] of request.frames.entries()) prepared.push(await prepareFrame(input, student.card.preprocess, limits, headers[i]));
+    const prepared: { input: LivenessInput; frame: PreparedFrame }[] = [];
+    for (const [i, input] of request.frames.entries()) prepared.push({ input, frame: await prepareFrame(input, student.card.preprocess, limits, headers[i]) });
 
     const scored: ScoredFrame[] = [];
     const verdicts: FrameVerdict[] = [];
-    for (const [i, input] of request.frames.entries()) {
-      const studentInput = prepared[i];
-      if (!studentInput) throw new Error("a frame was not prepared");
+    for (const { input, frame: studentInput } of prepared) {
       // the cascade's teacher call never throws: a timeout or failure leaves the frame `uncertain`
       let fallback: TeacherAttempt | undefined;
       const cascadeTeacher =

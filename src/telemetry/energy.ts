@@ -11,8 +11,15 @@ export const ENERGY_MODEL = {
   pjPerDramByte: 160,
 } as const;
 
+type EnergyInputs = Pick<ModelCard, "macs" | "bytes" | "dtype">;
+
+/** The two terms of one inference's estimate, picojoules: the MACs' and the DRAM bytes'. */
+export function inferenceEnergyPj(card: EnergyInputs): { compute: number; memory: number } {
+  return { compute: card.macs * ENERGY_MODEL.pjPerMac[card.dtype], memory: card.bytes * ENERGY_MODEL.pjPerDramByte };
+}
+
 /** Estimated energy of one inference of `card`, millijoules. */
-export function inferenceEnergyMj(card: Pick<ModelCard, "macs" | "bytes" | "dtype">): number {
-  const pj = card.macs * ENERGY_MODEL.pjPerMac[card.dtype] + card.bytes * ENERGY_MODEL.pjPerDramByte;
-  return pj * 1e-9;
+export function inferenceEnergyMj(card: EnergyInputs): number {
+  const { compute, memory } = inferenceEnergyPj(card);
+  return (compute + memory) * 1e-9;
 }

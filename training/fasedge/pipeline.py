@@ -47,7 +47,7 @@ from .golden import pick_frame, write_golden
 from .metrics import choose_threshold, evaluate
 from .preprocess import load_rgb, preprocess
 from .quantize import calibrate, export_qdq, prepare
-from .train import PRECISIONS, TrainConfig, bf16_native, kept_epoch, load_checkpoint, load_model, machine, precision_warning, scores_from_logits, teacher_logit_table, train_model
+from .train import PRECISIONS, VOLATILE_TRAIN, TrainConfig, bf16_native, kept_epoch, load_checkpoint, load_model, machine, precision_warning, scores_from_logits, teacher_logit_table, train_model
 from .tta import wrap as tta_wrap
 
 NAME = {"teacher": "fas-teacher", "student": "fas-student", "ablation": "fas-student-nokd", "peer": "fas-peer-minifasnetv2"}
@@ -92,7 +92,7 @@ STAGE_FIELDS = {
     "evaluate": STUDENT + ("quant",) + PEER[len(VIEWS):] + ("teacher_tta",),
     "release": ("*",),
 }
-VOLATILE = ("name", "data.workers", "threads", "eval_batch")  # settings that do not change a stage's outputs
+VOLATILE = ("name", "workers") + VOLATILE_TRAIN  # settings (at any depth of the config) that do not change a stage's outputs
 
 
 def stage_fields(cfg: PipelineConfig, stage: str) -> tuple:
@@ -123,8 +123,7 @@ def stage_key(cfg: PipelineConfig, stage: str) -> str:
     picked = {}
     for path in stage_fields(cfg, stage):
         if path == "*":
-            picked = {k: v for k, v in full.items() if f"data.{k}" not in VOLATILE}
-            picked["data"] = {k: v for k, v in full["data"].items() if f"data.{k}" not in VOLATILE}
+            picked = full
             break
         v = full
         for part in path.split("."):
