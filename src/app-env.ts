@@ -43,6 +43,8 @@ export interface AppVariables {
   principal: Principal;
   /** performance.now() when the request reached the app. */
   startedAt: number;
+  /** Set by POST /v1/liveness just before it redeems a session nonce (SESSION_NONCE_STATE_HEADER). */
+  sessionNonceSpent?: boolean;
   /** Set by POST /v1/liveness once it has a decision: what the SWAP telemetry records about it. */
   liveness?: ScoredLiveness;
 }

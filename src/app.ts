@@ -4,6 +4,7 @@ import { requestId } from "hono/request-id";
 import type { AppEnv, Services } from "./app-env";
 import { handleError } from "./http/error-handler";
 import { problemResponse, problemType } from "./http/problem";
+import { SESSION_NONCE_STATE_HEADER } from "./schemas/session";
 import { healthRoutes } from "./routes/health";
 import { livenessRoutes } from "./routes/liveness";
 import { modelRoutes } from "./routes/models";
@@ -38,7 +39,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       origin: (origin) => (allowed.includes("*") ? "*" : allowed.includes(origin) ? origin : null),
       allowMethods: ["GET", "POST", "OPTIONS"],
       allowHeaders: ["authorization", "content-type", "x-session-nonce", "x-request-id"],
-      exposeHeaders: ["retry-after", "x-request-id"],
+      exposeHeaders: ["retry-after", "x-request-id", SESSION_NONCE_STATE_HEADER],
       maxAge: 600,
     })(c, next);
   });

@@ -4,7 +4,7 @@ import { SCOPES, sha256Hex, kvKeyOf } from "../src/auth/api-key";
 import { Authenticator } from "../src/auth/authenticator";
 import { createApp } from "../src/app";
 import { ProblemSchema } from "../src/schemas/problem";
-import { SessionResponseSchema } from "../src/schemas/session";
+import { SESSION_NONCE_STATE_HEADER, SessionResponseSchema } from "../src/schemas/session";
 import { goldenImage } from "./helpers/golden";
 import { storedKey } from "./helpers/keys";
 import { roomInRateLimitWindow, TEST_RATE_LIMITS } from "./helpers/limits";
@@ -143,13 +143,14 @@ describe("CORS", () => {
     expect(response.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("authorization");
   });
 
-  it("gives no CORS grant to other origins, and exposes Retry-After to allowed ones", async () => {
+  it("gives no CORS grant to other origins, and exposes Retry-After and the nonce state to allowed ones", async () => {
     const other = await app.request("http://localhost/v1/sessions", { method: "POST", headers: { origin: "https://evil.example", ...authHeaders() } }, vars);
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
     const allowed = await app.request("http://localhost/v1/sessions", { method: "POST", headers: { origin: "https://app.example", ...authHeaders() } }, vars);
     expect(allowed.status).toBe(201);
     expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example");
     expect(allowed.headers.get("access-control-expose-headers")?.toLowerCase()).toContain("retry-after");
+    expect(allowed.headers.get("access-control-expose-headers")?.toLowerCase()).toContain(SESSION_NONCE_STATE_HEADER);
     const byDefault = await worker.fetch("http://localhost/v1/sessions", { method: "POST", headers: { origin: "https://app.example", ...authHeaders() } });
     expect(byDefault.headers.get("access-control-allow-origin")).toBeNull();
   });

@@ -4,13 +4,13 @@ import { createApp } from "../src/app";
 import { signNonce } from "../src/sessions/nonce";
 import { LivenessResponseSchema, type FrameVerdict } from "../src/schemas/liveness";
 import { ProblemSchema } from "../src/schemas/problem";
-import { SessionResponseSchema } from "../src/schemas/session";
+import { SESSION_NONCE_STATE_HEADER, SessionResponseSchema } from "../src/schemas/session";
 import { aggregateFrames } from "../src/liveness/burst";
 import { golden, goldenImage } from "./helpers/golden";
 import { jpegOf, png } from "./helpers/images";
 import { storedKey } from "./helpers/keys";
 import { isolateServices } from "../src/services";
-import { authHeaders, postForm, send } from "./helpers/worker";
+import { authHeaders, BASE, postForm, send, worker } from "./helpers/worker";
 
 async function problem(response: Response, status: number, slug: string) {
   const text = await response.text();
@@ -80,6 +80,47 @@ describe("session nonces", () => {
     const ofA = await openSession(a.key);
     await problem(await withNonce(ofA.nonce, b.key), 403, "foreign-session");
     await ok(await withNonce(ofA.nonce, a.key));
+  });
+
+  it("say in X-Session-Nonce-State whether the request spent its nonce, so a client knows when it may send it again", async () => {
+    const state = (r: Response) => r.headers.get(SESSION_NONCE_STATE_HEADER);
+    const image = await goldenImage("png");
+    const { nonce } = await openSession();
+    // refused before the nonce is redeemed: no key, an unusable box, a frame header that cannot be read
+    const noKey = await worker.fetch(`${BASE}/v1/liveness`, { method: "POST", body: form([image], { nonce }) });
+    await problem(noKey, 401, "missing-api-key");
+    expect(state(noKey)).toBe("unspent");
+    const badBox = await postForm(form([png(64, 64)], { nonce, box: [40, 40, 30, 10] }));
+    await problem(badBox, 400, "box-outside-image");
+    expect(state(badBox)).toBe("unspent");
+    const notImage = await postForm(form([new TextEncoder().encode("not an image")], { nonce }));
+    await problem(notImage, 422, "unrecognised-image");
+    expect(state(notImage)).toBe("unspent");
+    // the same nonce still works, once
+    const scored = await withNonce(nonce);
+    expect(state(scored)).toBe("spent");
+    await ok(scored);
+    const replay = await withNonce(nonce);
+    expect(state(replay)).toBe("spent");
+    await problem(replay, 409, "session-replayed");
+
+    // a frame whose header is fine but whose data is cut short is decoded after the nonce is redeemed
+    const second = await openSession();
+    const cut = new FormData();
+    cut.append("frame", new File([jpegOf(64, 64).slice(0, 400)], "frame.jpg", { type: "image/jpeg" }));
+    cut.append("meta", JSON.stringify({ nonce: second.nonce }));
+    const undecodable = await postForm(cut);
+    expect(state(undecodable)).toBe("spent");
+    await problem(undecodable, 422, "undecodable-image");
+    await problem(await withNonce(second.nonce), 409, "session-replayed");
+
+    // a nonce that cannot be redeemed is no use either; a request without one spends none
+    const forged = await withNonce("v1.e30.AAAA");
+    expect(state(forged)).toBe("spent");
+    await problem(forged, 401, "invalid-session");
+    const without = await postForm(form([image]));
+    expect(state(without)).toBe("unspent");
+    await ok(without);
   });
 
   it("are required when REQUIRE_SESSION is on", async () => {

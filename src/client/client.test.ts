@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { golden, goldenImage } from "../../test/helpers/golden";
-import { png } from "../../test/helpers/images";
+import { jpegOf, png } from "../../test/helpers/images";
 import { BASE, DEV_KEY, worker } from "../../test/helpers/worker";
 import { LivenessResponseSchema } from "../schemas/liveness";
 import {
   FasEdgeAbortError,
   FasEdgeClient,
   FasEdgeError,
+  FasEdgeNetworkError,
   FasEdgeProblemError,
   FasEdgeResponseError,
   FasEdgeTimeoutError,
@@ -355,6 +356,53 @@ describe("sessions", () => {
     expect(LivenessResponseSchema.safeParse(result).success).toBe(true);
     expect(sent[1]?.meta).toEqual({ box: [10, 10, 40, 40], nonce: session.nonce });
     expect(session.used).toBe(true);
+  });
+
+  it("keeps the nonce when the Worker refuses a frame before redeeming it, and not when it was redeemed", async () => {
+    const { sent, fetch } = recordingFetch();
+    const { client } = clientWith(fetch);
+    const session = await client.startSession();
+    // a box that does not fit its frame is refused before the nonce is redeemed: the session is still good
+    const refused = await session.assess(png(64, 64), { box: [40, 40, 30, 10] }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(FasEdgeProblemError);
+    expect((refused as FasEdgeProblemError).slug).toBe("box-outside-image");
+    expect(session.used).toBe(false);
+    const result = await session.assess(await goldenImage("png"));
+    expect(LivenessResponseSchema.safeParse(result).success).toBe(true);
+    expect(sent.slice(1).map((s) => (s.meta as { nonce?: string } | undefined)?.nonce)).toEqual([session.nonce, session.nonce]);
+    expect(session.used).toBe(true);
+
+    // a frame whose data is cut short is found out while decoding, after the nonce was redeemed
+    const other = await client.startSession();
+    const cut = await other.assess(jpegOf(64, 64).slice(0, 400)).catch((e: unknown) => e);
+    expect((cut as FasEdgeProblemError).slug).toBe("undecodable-image");
+    expect(other.used).toBe(true);
+    await expect(other.assess(await goldenImage("png"))).rejects.toThrow(/start a new session/);
+  });
+
+  it("retries a session's request after a 503 that says the nonce is unspent, and keeps it after a network failure", async () => {
+    const unspent = { "x-session-nonce-state": "unspent" };
+    const loading = recordingFetch((request, n) => (new URL(request.url).pathname === "/v1/liveness" && n === 2 ? problem(503, unspent) : undefined));
+    const session = await clientWith(loading.fetch).client.startSession();
+    await session.assess(await goldenImage("png"));
+    expect(loading.sent.map((s) => new URL(s.url).pathname)).toEqual(["/v1/sessions", "/v1/liveness", "/v1/liveness"]);
+    expect(loading.sent.slice(1).map((s) => (s.meta as { nonce?: string }).nonce)).toEqual([session.nonce, session.nonce]);
+
+    // with no retries left, the call fails, and the unspent nonce goes with the next call
+    const down = recordingFetch((request) => (new URL(request.url).pathname === "/v1/liveness" ? problem(503, unspent) : undefined));
+    const kept = await clientWith(down.fetch, { retries: 0 }).client.startSession();
+    await expect(kept.assess(await goldenImage("png"))).rejects.toBeInstanceOf(FasEdgeProblemError);
+    expect(kept.used).toBe(false);
+
+    // no answer at all: the request may have reached the Worker, so the nonce counts as spent
+    const lost = recordingFetch((request) => {
+      if (new URL(request.url).pathname === "/v1/liveness") throw new TypeError("connection reset");
+      return undefined;
+    });
+    const gone = await clientWith(lost.fetch).client.startSession();
+    await expect(gone.assess(await goldenImage("png"))).rejects.toBeInstanceOf(FasEdgeNetworkError);
+    expect(gone.used).toBe(true);
+    expect(lost.sent.filter((s) => new URL(s.url).pathname === "/v1/liveness")).toHaveLength(1);
   });
 
   it("does not retry a session's request after a 503 (the nonce may be spent) but does after a 429", async () => {

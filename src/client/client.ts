@@ -13,7 +13,7 @@ import {
   FasEdgeTimeoutError,
 } from "./errors";
 import { RETRYABLE_STATUSES, backoffMs, parseRetryAfter, retryDelayMs } from "./retry";
-import { SessionResponseSchema, type SessionResponse } from "../schemas/session";
+import { SESSION_NONCE_STATE_HEADER, SessionResponseSchema, type SessionResponse } from "../schemas/session";
 
 /** An encoded JPEG or PNG frame (or face crop), as a Blob/File or its bytes. */
 export type Frame = Blob | ArrayBuffer | ArrayBufferView;
@@ -143,16 +143,17 @@ export class FasEdgeClient {
 
   /**
    * @internal used by FasEdgeSession. Checks the frames first (an empty burst or an invalid box
-   * rejects with nothing sent), then asks `nonce` for the session nonce to send, if any.
+   * rejects with nothing sent), then takes the session nonce to send, if any; gives it back when
+   * the service answers that the request did not spend it.
    */
-  async postFrames(frames: readonly FrameWithBox[], nonce: (() => string) | undefined, options: CallOptions): Promise<LivenessResponse> {
+  async postFrames(frames: readonly FrameWithBox[], nonce: NonceLease | undefined, options: CallOptions): Promise<LivenessResponse> {
     if (frames.length === 0) throw new FasEdgeError("a burst needs at least one frame");
     for (const { box } of frames) {
       if (box !== undefined && !FaceBoxSchema.safeParse(box).success) {
         throw new FasEdgeError(`invalid box ${JSON.stringify(box)}: [x, y, width, height] with x, y >= 0 and width, height > 0`);
       }
     }
-    const nonceValue = nonce?.();
+    const nonceValue = nonce?.take();
     const blobs = frames.map(({ frame }) => toBlob(frame));
     const meta: Record<string, unknown> = {};
     if (frames.length === 1) {
@@ -167,10 +168,29 @@ export class FasEdgeClient {
       if (Object.keys(meta).length > 0) form.append("meta", JSON.stringify(meta));
       return form;
     };
-    // a nonce is single use: once the service may have seen it, only a refusal that came before the
-    // nonce was read (429, from the rate limits) can be retried
-    const retry = nonceValue === undefined ? {} : { retryStatuses: [429], retryNetwork: false };
-    return this.request("/v1/liveness", LivenessResponseSchema, { method: "POST", body, ...retry }, options);
+    if (nonceValue === undefined) return this.request("/v1/liveness", LivenessResponseSchema, { method: "POST", body }, options);
+    // A nonce is single use. An answer that says the request did not spend it (a 503 while the
+    // model loads, a 429, a refused frame header) leaves it usable, for a retry or for the next
+    // call; anything else (no answer, or one from something other than the Worker) may have spent it.
+    // A 429 without that header came from in front of the Worker, so the nonce was not read either.
+    let unspent = false;
+    try {
+      return await this.request(
+        "/v1/liveness",
+        LivenessResponseSchema,
+        {
+          method: "POST",
+          body,
+          retryNetwork: false,
+          canRetry: (response) => response.status === 429 || nonceUnspent(response),
+          onResponse: (response) => (unspent = !response.ok && nonceUnspent(response)),
+        },
+        options,
+      );
+    } catch (error) {
+      if (unspent && error instanceof FasEdgeProblemError) nonce?.release();
+      throw error;
+    }
   }
 
   private async request<S extends z.ZodType>(
@@ -180,7 +200,11 @@ export class FasEdgeClient {
       method: string;
       body?: () => FormData;
       retryStatuses?: readonly number[];
+      /** Whether a response with one of retryStatuses may be retried (all, when absent). */
+      canRetry?: (response: Response) => boolean;
       retryNetwork?: boolean;
+      /** Sees every response, before it is retried or answered. */
+      onResponse?: (response: Response) => void;
       /** Error statuses whose body, when it matches `schema`, is the answer once no retry is left. */
       answerStatuses?: readonly number[];
     },
@@ -193,6 +217,7 @@ export class FasEdgeClient {
       let response: Response;
       try {
         response = await this.attempt(path, init, signal);
+        init.onResponse?.(response);
       } catch (error) {
         if (!(error instanceof FasEdgeNetworkError) || init.retryNetwork === false || attempt > retries) throw error;
         await this.wait(backoffMs(attempt, { baseDelayMs, maxDelayMs }, this.options.random), signal);
@@ -202,7 +227,7 @@ export class FasEdgeClient {
       const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
       // no retry when the service asks for a longer wait than maxDelayMs: it would refuse again
       const delayMs =
-        retryStatuses.includes(response.status) && attempt <= retries
+        retryStatuses.includes(response.status) && (init.canRetry?.(response) ?? true) && attempt <= retries
           ? retryDelayMs(attempt, retryAfterMs, { baseDelayMs, maxDelayMs }, this.options.random)
           : undefined;
       if (delayMs !== undefined) {
@@ -274,6 +299,16 @@ export class FasEdgeSession {
   readonly expiresAt: string | undefined;
   private readonly client: FasEdgeClient;
   #used = false;
+  readonly #lease: NonceLease = {
+    take: () => {
+      if (this.#used) throw new FasEdgeError("this session's nonce has been used; start a new session for the next check");
+      this.#used = true;
+      return this.nonce;
+    },
+    release: () => {
+      this.#used = false;
+    },
+  };
 
   constructor(client: FasEdgeClient, session: SessionResponse) {
     this.client = client;
@@ -282,26 +317,34 @@ export class FasEdgeSession {
     this.expiresAt = session.expiresAt;
   }
 
-  /** Whether this session's nonce has been sent. */
+  /**
+   * Whether this session's nonce is spent, or may be: true while a call with it is in flight and
+   * after any call except one that the service answered with the nonce unspent.
+   */
   get used(): boolean {
     return this.#used;
   }
 
   /** As FasEdgeClient.assess, with this session's nonce; the frame is checked before the nonce is spent. */
   assess(frame: Frame, options: AssessOptions = {}): Promise<LivenessResponse> {
-    return this.client.postFrames([{ frame, ...(options.box ? { box: options.box } : {}) }], () => this.#take(), options);
+    return this.client.postFrames([{ frame, ...(options.box ? { box: options.box } : {}) }], this.#lease, options);
   }
 
   /** As FasEdgeClient.assessBurst, with this session's nonce; the frames are checked before the nonce is spent. */
   assessBurst(frames: readonly (Frame | FrameWithBox)[], options: CallOptions = {}): Promise<LivenessResponse> {
-    return this.client.postFrames(frames.map(asFrameWithBox), () => this.#take(), options);
+    return this.client.postFrames(frames.map(asFrameWithBox), this.#lease, options);
   }
+}
 
-  #take(): string {
-    if (this.#used) throw new FasEdgeError("this session's nonce has been used; start a new session for the next check");
-    this.#used = true;
-    return this.nonce;
-  }
+/** A session's nonce, taken for one request and given back if the service did not spend it. */
+interface NonceLease {
+  take(): string;
+  release(): void;
+}
+
+/** Whether the Worker says that this answer's request spent no session nonce. */
+function nonceUnspent(response: Response): boolean {
+  return response.headers.get(SESSION_NONCE_STATE_HEADER) === "unspent";
 }
 
 function asFrameWithBox(f: Frame | FrameWithBox): FrameWithBox {

@@ -9,12 +9,17 @@ import { checkFrame, prepareFrame, reportedMs, startLoading, type PreparedFrame 
 import { assessFrame } from "../liveness/assess-frame";
 import { aggregateFrames } from "../liveness/burst";
 import type { FrameVerdict, LivenessResponse } from "../schemas/liveness";
+import { SESSION_NONCE_STATE_HEADER } from "../schemas/session";
 import { askTeacher, type TeacherAttempt } from "../teacher/ask-teacher";
 import { livenessTelemetry, type ScoredFrame } from "../telemetry/liveness-telemetry";
 
 /** POST /v1/liveness: one frame (or face crop), or a burst of several, in; a liveness decision out. */
 export const livenessRoutes = new Hono<AppEnv>()
   .use("/v1/liveness", livenessTelemetry())
+  .use("/v1/liveness", async (c, next) => {
+    await next();
+    if (c.req.method === "POST") c.res.headers.set(SESSION_NONCE_STATE_HEADER, c.get("sessionNonceSpent") ? "spent" : "unspent");
+  })
   .post("/v1/liveness", requireScope("liveness"), async (c) => {
     const { registry, config, teacher, sessions } = c.get("services");
     const request = await readLivenessRequest(c.req.raw, { maxBodyBytes: config.maxBodyBytes, maxFrames: config.maxBurstFrames });
@@ -34,7 +39,10 @@ export const livenessRoutes = new Hono<AppEnv>()
     startLoading(student, waitUntilOf(c));
     const limits = { minSide: config.minImageSide, maxPixels: config.maxImagePixels };
     const headers = request.frames.map((input) => checkFrame(input, limits));
-    if (request.nonce !== undefined) await sessions.redeem(c.get("principal"), request.nonce);
+    if (request.nonce !== undefined) {
+      c.set("sessionNonceSpent", true);
+      await sessions.redeem(c.get("principal"), request.nonce);
+    }
     const prepared: { input: LivenessInput; frame: PreparedFrame }[] = [];
     for (const [i, input] of request.frames.entries()) prepared.push({ input, frame: await prepareFrame(input, student.card.preprocess, limits, headers[i]) });
 
