@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { localDevVars } from "./scripts/local-env";
+import { localDevVars, TEST_TEACHER_TIMEOUT_MS } from "./scripts/local-env";
 import { TEST_RATE_LIMITS } from "./test/helpers/limits";
 
 /** The local development key and signing secret, as `npm run dev` gives them to wrangler. */
@@ -8,21 +8,13 @@ const localEnv = localDevVars();
 
 const fuzzBindings = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("FUZZ_")));
 
-/**
- * The Worker under test waits this long for the teacher. wrangler.toml's 2 s is a latency bound for
- * production; on a busy 2-core machine, concurrent fallbacks queued behind one another have taken
- * longer, and a timeout changes the answer (`uncertain`), so tests that expect the teacher's score
- * would depend on the machine's load. Timeouts themselves are tested with explicit short deadlines.
- */
-const testTeacherDeadline = { TEACHER_TIMEOUT_MS: "120000" };
-
 export default defineConfig({
   test: {
     projects: [
       {
         // Service tests run inside workerd against the real onnxruntime-web and model files.
         // FUZZ_* environment variables reach test/fuzz.test.ts as bindings (npm run fuzz)
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: { ...localEnv, ...testTeacherDeadline, ...fuzzBindings }, ratelimits: TEST_RATE_LIMITS } })],
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: { ...localEnv, TEACHER_TIMEOUT_MS: TEST_TEACHER_TIMEOUT_MS, ...fuzzBindings }, ratelimits: TEST_RATE_LIMITS } })],
         test: {
           name: "workers",
           include: ["src/**/*.test.ts", "test/**/*.test.ts"],

@@ -18,3 +18,12 @@ export function localDevVars(file: string | URL = new URL("../dev/local.env", im
   }
   return vars;
 }
+
+/**
+ * The teacher deadline (TEACHER_TIMEOUT_MS) of the Worker that the tests start. wrangler.toml's 2 s is
+ * a latency bound for production; on a busy 2-core machine, concurrent fallbacks queued behind one
+ * another have taken longer, and a timeout changes the answer (`uncertain`), so a test that expects
+ * the teacher's answer would depend on the machine's load. Timeouts themselves are tested with
+ * explicit short deadlines.
+ */
+export const TEST_TEACHER_TIMEOUT_MS = "120000";

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LOCAL_ENV_FILE, localDevVars } from "../../../scripts/local-env";
+import { LOCAL_ENV_FILE, localDevVars, TEST_TEACHER_TIMEOUT_MS } from "../../../scripts/local-env";
 
 export interface DevServer {
   /** http://127.0.0.1:<port>: a loopback origin, where the development key is honoured. */
@@ -33,8 +33,8 @@ export function freePort(): Promise<number> {
 
 /**
  * Starts the Worker in `wrangler dev` as `npm run dev` does (with dev/local.env), on a free
- * loopback port, offline, with a fresh local state folder, and resolves once GET /healthz answers
- * 200 (the student is loaded).
+ * loopback port, offline, with a fresh local state folder and the tests' teacher deadline
+ * (TEST_TEACHER_TIMEOUT_MS), and resolves once GET /healthz answers 200 (the student is loaded).
  */
 export async function startWranglerDev({ readyWithinMs = 240_000, prepare }: DevServerOptions = {}): Promise<DevServer> {
   const devKey = localDevVars()["DEV_API_KEY"];
@@ -59,6 +59,7 @@ export async function startWranglerDev({ readyWithinMs = 240_000, prepare }: Dev
       "--inspector-port", String(inspectorPort),
       "--persist-to", persist,
       "--log-level", "warn",
+      "--var", `TEACHER_TIMEOUT_MS:${TEST_TEACHER_TIMEOUT_MS}`,
     ],
     {
       detached: true,
