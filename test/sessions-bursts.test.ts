@@ -6,6 +6,8 @@ import { LivenessResponseSchema, type FrameVerdict } from "../src/schemas/livene
 import { ProblemSchema } from "../src/schemas/problem";
 import { SESSION_NONCE_STATE_HEADER, SessionResponseSchema } from "../src/schemas/session";
 import { aggregateFrames } from "../src/liveness/burst";
+import { AssetModelStore } from "../src/models/asset-model-store";
+import { ModelRegistry } from "../src/models/model-registry";
 import { golden, goldenImage } from "./helpers/golden";
 import { jpegOf, png } from "./helpers/images";
 import { storedKey } from "./helpers/keys";
@@ -104,14 +106,29 @@ describe("session nonces", () => {
     expect(state(replay)).toBe("spent");
     await problem(replay, 409, "session-replayed");
 
-    // a frame whose header is fine but whose data is cut short is decoded after the nonce is redeemed
+    // frames are decoded, and the student loaded, before the nonce is redeemed: a frame whose header
+    // is fine but whose data is cut short, or a student that cannot load, leaves the nonce usable
     const second = await openSession();
     const cut = new FormData();
     cut.append("frame", new File([jpegOf(64, 64).slice(0, 400)], "frame.jpg", { type: "image/jpeg" }));
     cut.append("meta", JSON.stringify({ nonce: second.nonce }));
     const undecodable = await postForm(cut);
-    expect(state(undecodable)).toBe("spent");
+    expect(state(undecodable)).toBe("unspent");
     await problem(undecodable, 422, "undecodable-image");
+    const store = new AssetModelStore(env.ASSETS);
+    const noStudent = new ModelRegistry({
+      manifest: async () => {
+        const manifest = await store.manifest();
+        const card = manifest.models[manifest.serving.student]!;
+        return { ...manifest, models: { ...manifest.models, [card.id]: { ...card, file: "missing/student.onnx" } } };
+      },
+      modelBytes: (card) => store.modelBytes(card),
+    });
+    const broken = createApp({ services: (e) => ({ ...isolateServices(e), registry: noStudent }) });
+    const unavailable = await broken.request(`${BASE}/v1/liveness`, { method: "POST", body: form([image], { nonce: second.nonce }), headers: authHeaders() }, env);
+    expect(state(unavailable)).toBe("unspent");
+    await problem(unavailable, 503, "model-unavailable");
+    await ok(await withNonce(second.nonce));
     await problem(await withNonce(second.nonce), 409, "session-replayed");
 
     // a nonce that cannot be redeemed is no use either; a request without one spends none

@@ -10,6 +10,7 @@ import {
   FasEdgeNetworkError,
   FasEdgeProblemError,
   FasEdgeResponseError,
+  FasEdgeSession,
   FasEdgeTimeoutError,
   parseRetryAfter,
   type FasEdgeClientOptions,
@@ -358,7 +359,7 @@ describe("sessions", () => {
     expect(session.used).toBe(true);
   });
 
-  it("keeps the nonce when the Worker refuses a frame before redeeming it, and not when it was redeemed", async () => {
+  it("keeps the nonce when the Worker refuses a frame before redeeming it, and not once it was redeemed", async () => {
     const { sent, fetch } = recordingFetch();
     const { client } = clientWith(fetch);
     const session = await client.startSession();
@@ -372,12 +373,20 @@ describe("sessions", () => {
     expect(sent.slice(1).map((s) => (s.meta as { nonce?: string } | undefined)?.nonce)).toEqual([session.nonce, session.nonce]);
     expect(session.used).toBe(true);
 
-    // a frame whose data is cut short is found out while decoding, after the nonce was redeemed
+    // so does a frame whose data is cut short (decoded before the nonce is redeemed)
     const other = await client.startSession();
     const cut = await other.assess(jpegOf(64, 64).slice(0, 400)).catch((e: unknown) => e);
     expect((cut as FasEdgeProblemError).slug).toBe("undecodable-image");
+    expect(other.used).toBe(false);
+    await other.assess(await goldenImage("png"));
     expect(other.used).toBe(true);
-    await expect(other.assess(await goldenImage("png"))).rejects.toThrow(/start a new session/);
+
+    // a nonce the Worker redeemed (or refused as replayed) is not sent again
+    const replayed = new FasEdgeSession(client, { sessionId: other.id, nonce: other.nonce });
+    const refusal = await replayed.assess(await goldenImage("png")).catch((e: unknown) => e);
+    expect((refusal as FasEdgeProblemError).slug).toBe("session-replayed");
+    expect(replayed.used).toBe(true);
+    await expect(replayed.assess(await goldenImage("png"))).rejects.toThrow(/start a new session/);
   });
 
   it("retries a session's request after a 503 that says the nonce is unspent, and keeps it after a network failure", async () => {

@@ -31,20 +31,21 @@ export const livenessRoutes = new Hono<AppEnv>()
       });
     }
     // The student loads while the frames are checked and decoded. Every frame is checked before
-    // anything is spent on any: its header and box before the nonce is redeemed (a frame the
-    // request cannot use leaves the session usable), then all frames are decoded before the student
-    // runs on the first (no model or teacher work for a burst with an undecodable frame). Only the
-    // student's input tensors are kept between the two.
+    // anything is spent on any: all headers and boxes first (cheap), then every frame decoded (no
+    // model or teacher work for a burst with an undecodable frame; only the student's input tensors
+    // are kept). The nonce is redeemed last, once the student is ready: a request that cannot be
+    // scored (a frame it cannot use, a model that cannot load) leaves the session usable.
     const student = await registry.student();
     startLoading(student, waitUntilOf(c));
     const limits = { minSide: config.minImageSide, maxPixels: config.maxImagePixels };
     const headers = request.frames.map((input) => checkFrame(input, limits));
+    const prepared: { input: LivenessInput; frame: PreparedFrame }[] = [];
+    for (const [i, input] of request.frames.entries()) prepared.push({ input, frame: await prepareFrame(input, student.card.preprocess, limits, headers[i]) });
+    await student.ready();
     if (request.nonce !== undefined) {
       c.set("sessionNonceSpent", true);
       await sessions.redeem(c.get("principal"), request.nonce);
     }
-    const prepared: { input: LivenessInput; frame: PreparedFrame }[] = [];
-    for (const [i, input] of request.frames.entries()) prepared.push({ input, frame: await prepareFrame(input, student.card.preprocess, limits, headers[i]) });
 
     const scored: ScoredFrame[] = [];
     const verdicts: FrameVerdict[] = [];

@@ -11,9 +11,9 @@ export type SessionResponse = z.infer<typeof SessionResponseSchema>;
 
 /**
  * Response header of POST /v1/liveness: `unspent` when the request redeemed no session nonce (it was
- * refused before that: a bad key, a rate limit, an unusable body or frame header, a model that
- * cannot load), so its nonce may go with another request; `spent` once a nonce was redeemed or
- * refused. A client that gets neither (no answer, or one from something other than the Worker) has
+ * refused before that: a bad key, a rate limit, an unusable body, a frame that cannot be read, a
+ * model that cannot load), so its nonce may go with another request; `spent` once a nonce was
+ * redeemed or refused. A client that gets neither (no answer, or one from something other than the Worker) has
  * to take the nonce as spent.
  */
 export const SESSION_NONCE_STATE_HEADER = "x-session-nonce-state";
