@@ -7,7 +7,7 @@ import type { ModelRegistry } from "./models/model-registry";
 import type { LivenessEventSink } from "./telemetry/liveness-event";
 import type { ScoredLiveness } from "./telemetry/liveness-telemetry";
 import type { Sessions } from "./sessions/sessions";
-import type { MergedRollups } from "./telemetry/rollup-reader";
+import type { MergedRollups, RollupReadOptions } from "./telemetry/rollup-reader";
 
 /** What every route gets from the app: the isolate's models, the configured limits and the optional parts. */
 export interface Services {
@@ -31,7 +31,7 @@ export interface Services {
    */
   readonly recordLiveness?: LivenessEventSink;
   /** Reads the merged SWAP rollups of all isolates, for GET /v1/swap. */
-  readonly swap?: { read(): Promise<MergedRollups> };
+  readonly swap?: { read(options?: RollupReadOptions): Promise<MergedRollups> };
   /** Draw for shadow sampling, uniform in [0, 1); Math.random when absent. */
   readonly random?: () => number;
 }

@@ -378,6 +378,37 @@ describe("KV rollups", () => {
     }
   });
 
+  it("leave out keys without an expiration (written before rollups expired), and delete them through GET /v1/swap", async () => {
+    const prefix = uniquePrefix();
+    const telemetry = new SwapTelemetry({ kv: env.SWAP_ROLLUPS, flushIntervalMs: 1000, prefix });
+    await telemetry.record(event("FRA", 1));
+    // what an older release left behind: the same kind of document, under keys that never expire
+    const document = await env.SWAP_ROLLUPS.get(telemetry.store.key);
+    if (!document) throw new Error("the isolate's rollup was not written");
+    const legacy = [`${prefix}old-isolate-a`, `${prefix}old-isolate-b`];
+    for (const key of legacy) await env.SWAP_ROLLUPS.put(key, document.replace(/"FRA"/g, '"OLD"'));
+    try {
+      const pending: Promise<unknown>[] = [];
+      const merged = await new KvRollupReader(env.SWAP_ROLLUPS, { prefix }).read({ waitUntil: (work) => pending.push(work) });
+      expect([...merged.regions.keys()]).toEqual(["FRA"]);
+      expect(merged).toMatchObject({ isolates: 1, unreadable: 0, notRead: 0, complete: true });
+      await Promise.all(pending);
+      expect((await env.SWAP_ROLLUPS.list({ prefix })).keys.map((k) => k.name)).toEqual([telemetry.store.key]);
+
+      // through the route: its invocation keeps the deletion alive after the answer
+      for (const key of legacy) await env.SWAP_ROLLUPS.put(key, document.replace(/"FRA"/g, '"OLD"'));
+      const ctx = createExecutionContext();
+      const response = await telemetryApp(telemetry).request("/v1/swap", { headers: authHeaders() }, env, ctx);
+      const body = SwapResponseSchema.parse(await response.json());
+      expect(body.regions.map((r) => r.region)).toEqual(["FRA"]);
+      expect(body.sources.isolates).toBe(1);
+      await waitOnExecutionContext(ctx);
+      expect((await env.SWAP_ROLLUPS.list({ prefix })).keys.map((k) => k.name)).toEqual([telemetry.store.key]);
+    } finally {
+      for (const key of legacy) await env.SWAP_ROLLUPS.delete(key);
+    }
+  });
+
   it("never let a telemetry failure fail or change the request, and count it", async () => {
     const { kv } = instrumented(env.SWAP_ROLLUPS, { refusePuts: true });
     const analytics = {

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { requireScope } from "../auth/require-scope";
 import { ProblemError } from "../http/problem";
+import { waitUntilOf } from "../http/wait-until";
 import type { SwapResponse } from "../schemas/swap";
 import { mergeRollups } from "../telemetry/rollup-reader";
 import { swapSummary } from "../telemetry/swap-summary";
@@ -19,7 +20,7 @@ export const swapRoutes = new Hono<AppEnv>().get("/v1/swap", requireScope("metri
     });
   }
   const { swap } = c.get("services");
-  const merged = swap ? await swap.read() : mergeRollups([]);
+  const merged = swap ? await swap.read({ waitUntil: waitUntilOf(c) }) : mergeRollups([]);
   const body: SwapResponse = swapSummary(merged, region);
   c.header("cache-control", "no-store");
   return c.json(body);

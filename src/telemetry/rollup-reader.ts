@@ -52,12 +52,27 @@ export interface KvRollupReaderOptions {
 /** KV's most keys per bulk get. */
 const BULK_GET_KEYS = 100;
 
+/** Most keys without an expiration that one read deletes. */
+const LEGACY_DELETES_PER_READ = 100;
+
+export interface RollupReadOptions {
+  /**
+   * Keeps the deletion of keys without an expiration alive after the read returns (the request's
+   * ExecutionContext.waitUntil); without it they are left in place.
+   */
+  readonly waitUntil?: (work: Promise<unknown>) => void;
+}
+
 /**
  * Reads the isolates' rollup documents under a prefix from KV, with bounded work: at most
  * `maxListPages` list calls and `maxDocuments` documents, fetched with bulk gets of 100 keys (so by
  * default 5 + 5 KV operations of the 1,000 an invocation may make). When there are more keys, the
  * most recently written are read (each write moves a key's expiration forward) and the result says
  * how many were left out.
+ *
+ * Every rollup is written with an expiration (ROLLUP_TTL_S). A listed key without one was written
+ * by a release from before rollups expired: its counts are from a time the figures no longer cover
+ * and it would never go away, so it is not read, and up to 100 such keys are deleted per read.
  */
 export class KvRollupReader {
   readonly #kv: KVNamespace;
@@ -72,7 +87,7 @@ export class KvRollupReader {
     this.#maxListPages = options.maxListPages ?? 5;
   }
 
-  async read(): Promise<MergedRollups> {
+  async read({ waitUntil }: RollupReadOptions = {}): Promise<MergedRollups> {
     const listed: KVNamespaceListKey<unknown>[] = [];
     let cursor: string | undefined;
     let listComplete = false;
@@ -85,10 +100,13 @@ export class KvRollupReader {
       }
       cursor = result.cursor;
     }
-    // latest expiration first: the most recently written keys (keys without one, from before
-    // rollups expired, last)
-    listed.sort((a, b) => (b.expiration ?? 0) - (a.expiration ?? 0));
-    const keys = listed.slice(0, this.#maxDocuments).map((k) => k.name);
+    const legacy = listed.filter((k) => k.expiration === undefined).map((k) => k.name);
+    if (waitUntil && legacy.length > 0) {
+      waitUntil(Promise.all(legacy.slice(0, LEGACY_DELETES_PER_READ).map((key) => this.#kv.delete(key).catch(() => undefined))));
+    }
+    // latest expiration first: the most recently written keys
+    const current = listed.filter((k) => k.expiration !== undefined).sort((a, b) => (b.expiration ?? 0) - (a.expiration ?? 0));
+    const keys = current.slice(0, this.#maxDocuments).map((k) => k.name);
 
     const batches: string[][] = [];
     for (let i = 0; i < keys.length; i += BULK_GET_KEYS) batches.push(keys.slice(i, i + BULK_GET_KEYS));
@@ -111,7 +129,7 @@ export class KvRollupReader {
       if (parsed?.success) documents.push(parsed.data);
       else unreadable++;
     }
-    const notRead = listed.length - keys.length;
+    const notRead = current.length - keys.length;
     return mergeRollups(documents, { unreadable, notRead, complete: listComplete && notRead === 0 });
   }
 }

@@ -1,6 +1,6 @@
 import { swapDataPoint } from "./analytics-engine";
 import type { LivenessEvent, LivenessEventSink } from "./liveness-event";
-import { KvRollupReader, type KvRollupReaderOptions, type MergedRollups } from "./rollup-reader";
+import { KvRollupReader, type KvRollupReaderOptions, type MergedRollups, type RollupReadOptions } from "./rollup-reader";
 import { IsolateRollupStore, ROLLUP_KEY_PREFIX } from "./rollup-store";
 
 export interface SwapTelemetryOptions {
@@ -54,7 +54,7 @@ export class SwapTelemetry {
     return this.store.flush();
   };
 
-  read(): Promise<MergedRollups> {
-    return this.#reader.read();
+  read(options?: RollupReadOptions): Promise<MergedRollups> {
+    return this.#reader.read(options);
   }
 }
