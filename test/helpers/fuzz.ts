@@ -1,4 +1,5 @@
 import { readImageHeader } from "../../src/image/image-header";
+import { concatBytes } from "../../src/bytes";
 
 /**
  * Seeded generators for the POST /v1/liveness fuzz test. Every case is a pure function of
@@ -759,14 +760,9 @@ function u32(v: number): Uint8Array {
   return Uint8Array.of((v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
 }
 
+/** concatBytes with the parts as arguments. */
 export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
