@@ -93,6 +93,7 @@ STAGE_FIELDS = {
     "release": ("*",),
 }
 VOLATILE = ("name", "workers") + VOLATILE_TRAIN  # settings (at any depth of the config) that do not change a stage's outputs
+OFF = {"ema": 0.0}  # settings added after earlier releases, left out of stage keys while off, so that those runs' folders stay valid
 
 
 def stage_fields(cfg: PipelineConfig, stage: str) -> tuple:
@@ -117,7 +118,7 @@ def stage_key(cfg: PipelineConfig, stage: str) -> str:
 
     def strip(v):
         if isinstance(v, dict):
-            return {k: strip(x) for k, x in sorted(v.items()) if k not in VOLATILE}
+            return {k: strip(x) for k, x in sorted(v.items()) if k not in VOLATILE and not (k in OFF and x == OFF[k])}
         return v
 
     picked = {}
@@ -616,6 +617,7 @@ def main(argv=None) -> int:
     ap.add_argument("--teacher-epochs", type=int, default=None)
     ap.add_argument("--student-epochs", type=int, default=None)
     ap.add_argument("--peer-epochs", type=int, default=None)
+    ap.add_argument("--teacher-ema", type=float, default=None, metavar="DECAY", help="keep an exponential moving average of the teacher's weights with this decay (TrainConfig.ema, e.g. 0.9995; 0 = off, the default config)")
     ap.add_argument("--threads", type=int, default=None, help="torch threads per process")
     ap.add_argument("--keep", default=None, choices=("best-val", "last"), help="weights every training stage keeps: the epoch of lowest val ACER or the end of the schedule (default)")
     ap.add_argument("--precision", default=None, choices=PRECISIONS, help="arithmetic of every training stage and of the teacher's kd-cache: fp32, or bf16 autocast (fp32 weights; on CPUs with AVX512-BF16 or AMX the teacher trains about 1.8x faster; `python -m fasedge.bench` measures it)")
@@ -644,6 +646,8 @@ def main(argv=None) -> int:
     for attr, val in (("teacher_train", args.teacher_epochs), ("student_train", args.student_epochs), ("peer_train", args.peer_epochs)):
         if val is not None:
             setattr(cfg, attr, dataclasses.replace(getattr(cfg, attr), epochs=val))
+    if args.teacher_ema is not None:
+        cfg.teacher_train = dataclasses.replace(cfg.teacher_train, ema=args.teacher_ema)
     every_stage = {k: v for k, v in (("threads", args.threads), ("keep", args.keep), ("precision", args.precision)) if v}
     for attr in ("teacher_train", "student_train", "peer_train"):
         setattr(cfg, attr, dataclasses.replace(getattr(cfg, attr), **every_stage))

@@ -43,6 +43,7 @@ class TrainConfig:
     keep: str = "best-val"  # weights model.pt keeps: "best-val" (epoch of lowest val ACER, then NLL) or "last" (end of the schedule)
     precision: str = "fp32"  # "fp32", or "bf16": forward and backward passes under bfloat16 autocast (weights, optimiser state, loss and validation stay fp32); on CPUs with AVX512-BF16 or AMX about 1.8x the teacher's training throughput (the small student's step is bound by other work and gains little), slower on CPUs without (see fasedge.bench)
     max_wall_s: float = 0.0  # if > 0: the learning-rate schedule runs on max(step, wall-time) progress and training stops when this many seconds are spent (or after `epochs`); epochs and steps run are recorded
+    ema: float = 0.0  # if > 0: decay of an exponential moving average of the weights and BatchNorm statistics, updated after every optimiser step (warm-up: min(ema, (1 + step) / (10 + step))); validation, `keep` and model.pt then use the average, and model.pt also holds the optimiser's own final weights (`raw_state_dict`) for comparison; 0 = off
 
 
 def dist_info():
@@ -181,6 +182,34 @@ def val_metrics(model: nn.Module, frames: Frames, pcfg: PreprocessConfig, batch:
     return {"acer": m["acer"], "auc": m["auc"], "nll": nll, "threshold": thr}
 
 
+class WeightAverage:
+    """Exponential moving average of a network's weights and buffers (``TrainConfig.ema``): a copy
+    of the network whose floating-point parameters and BatchNorm running statistics follow the
+    trained ones as ``avg <- d * avg + (1 - d) * new`` after every optimiser step, with
+    ``d = min(decay, (1 + step) / (10 + step))`` so that the first steps do not keep the random
+    initialisation; integer buffers (BatchNorm's batch counter) are copied."""
+
+    def __init__(self, model: nn.Module, decay: float):
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"TrainConfig.ema is a decay in (0, 1) or 0 for off, not {decay!r}")
+        import copy
+
+        self.decay = decay
+        self.model = copy.deepcopy(model).eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: nn.Module, step: int) -> None:
+        d = min(self.decay, (1.0 + step) / (10.0 + step))
+        src = model.state_dict()
+        for k, v in self.model.state_dict().items():
+            if v.dtype.is_floating_point:
+                v.mul_(d).add_(src[k].detach(), alpha=1.0 - d)
+            else:
+                v.copy_(src[k])
+
+
 def train_model(
     arch: str,
     net_config: dict,
@@ -224,6 +253,8 @@ def train_model(
         idx_all = np.sort(rng_sub.choice(len(train), tcfg.max_train, replace=False))
     model = nets.build(arch, net_config).to(dev).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
+    avg = WeightAverage(model, tcfg.ema) if tcfg.ema else None
+    kept = avg.model if avg is not None else model  # the weights validated, kept and saved
     per_rank = max(1, tcfg.batch_size // world)
     steps_per_epoch = max(1, len(idx_all) // (per_rank * world))
     last = out_dir / "last.pt"
@@ -241,6 +272,8 @@ def train_model(
         check_signature(last, ck.get("signature"), want)
         model.load_state_dict(ck["state_dict"])
         opt.load_state_dict(ck["optimizer"])
+        if avg is not None:
+            avg.model.load_state_dict(ck["ema_state_dict"])
         start_epoch, history, best, elapsed, step = ck["epoch"], ck["history"], ck["best"], ck["elapsed"], ck["step"]
         set_rng_state(ck.get("rng"), dev)
         log(f"[{arch}] resuming at epoch {start_epoch + 1}")
@@ -299,6 +332,8 @@ def train_model(
             for g in opt.param_groups:
                 g["lr"] = tcfg.lr * lr_factor(step, progress)
             opt.step()
+            if avg is not None:
+                avg.update(model, step)
             step += 1
             tot_loss += float(loss.detach()) * len(b)
             n_seen += len(b)
@@ -308,21 +343,25 @@ def train_model(
         epochs_run = epoch + 1
         rec = {"epoch": epoch + 1, "loss": tot_loss / max(1, n_seen), "trainS": round(train_time, 1), "imgPerS": round(n_seen * world / max(train_time, 1e-9), 1), "steps": step, "frames": n_seen * world, "partial": s + 1 < steps_per_epoch}
         if rank == 0:
-            vm = val_metrics(model, val_sub, pcfg, tcfg.eval_batch) if len(val) else {"acer": 0.0, "nll": 0.0, "auc": float("nan")}
+            vm = val_metrics(kept, val_sub, pcfg, tcfg.eval_batch) if len(val) else {"acer": 0.0, "nll": 0.0, "auc": float("nan")}
             rec.update({"valAcer": vm["acer"], "valAuc": vm["auc"], "valNll": vm["nll"]})
+            if avg is not None and len(val):  # the optimiser's own weights, to see what the average buys
+                rm = val_metrics(model, val_sub, pcfg, tcfg.eval_batch)
+                rec.update({"rawValAcer": rm["acer"], "rawValAuc": rm["auc"], "rawValNll": rm["nll"]})
             key = (vm["acer"], vm["nll"])
             if best is None or key <= tuple(best["key"]):
                 best = {"key": list(key), "epoch": epoch + 1}
-                save_atomic(model.state_dict(), out_dir / "best.pt")
+                save_atomic(kept.state_dict(), out_dir / "best.pt")
             history.append(rec)
-            log(f"[{arch}{' kd' if is_kd else ''}] epoch {epoch + 1}/{epochs} loss {rec['loss']:.4f} val ACER {vm['acer']:.4f} AUC {vm['auc']:.4f} NLL {vm['nll']:.4f} ({rec['imgPerS']} img/s, {train_time:.0f}s, progress {progress:.2f})")
-            save_atomic({"state_dict": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1, "history": history, "best": best, "elapsed": elapsed + time.time() - t_resume, "step": step, "rng": rng_state(dev), "signature": want}, last)
+            raw = f" (weights without the average: ACER {rec['rawValAcer']:.4f} AUC {rec['rawValAuc']:.4f})" if "rawValAcer" in rec else ""
+            log(f"[{arch}{' kd' if is_kd else ''}] epoch {epoch + 1}/{epochs} loss {rec['loss']:.4f} val ACER {vm['acer']:.4f} AUC {vm['auc']:.4f} NLL {vm['nll']:.4f}{raw} ({rec['imgPerS']} img/s, {train_time:.0f}s, progress {progress:.2f})")
+            save_atomic({"state_dict": model.state_dict(), **({"ema_state_dict": avg.model.state_dict()} if avg is not None else {}), "optimizer": opt.state_dict(), "epoch": epoch + 1, "history": history, "best": best, "elapsed": elapsed + time.time() - t_resume, "step": step, "rng": rng_state(dev), "signature": want}, last)
         if distributed:
             torch.distributed.barrier()
     elapsed += time.time() - t_resume
 
     if rank == 0:
-        state = load_checkpoint(out_dir / "best.pt") if tcfg.keep == "best-val" else model.state_dict()
+        state = load_checkpoint(out_dir / "best.pt") if tcfg.keep == "best-val" else kept.state_dict()
         ckpt = {
             "arch": arch,
             "config": asdict(nets.ARCHS[arch][1](**net_config)),
@@ -343,6 +382,8 @@ def train_model(
             "torch": str(torch.__version__),
             "frames": len(train),
         }
+        if avg is not None:
+            ckpt["raw_state_dict"] = model.state_dict()
         save_atomic(ckpt, final)
     if distributed:
         torch.distributed.barrier()
@@ -462,6 +503,7 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--max-train", type=int, default=0)
     ap.add_argument("--precision", default=TrainConfig.precision, choices=PRECISIONS, help="fp32, or bf16 autocast (TrainConfig.precision)")
+    ap.add_argument("--ema", type=float, default=TrainConfig.ema, metavar="DECAY", help="keep an exponential moving average of the weights (TrainConfig.ema; 0 = off)")
     ap.add_argument("--cache", default=".cache/fasedge")
     args = ap.parse_args(argv)
     world, rank = dist_info()
@@ -473,7 +515,7 @@ def main(argv=None) -> int:
         torch.distributed.barrier()
     if rank != 0:
         frames = load_frames(args.data, pcfg, args.cache, workers=1)
-    tcfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads, max_train=args.max_train, precision=args.precision)
+    tcfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads, max_train=args.max_train, precision=args.precision, ema=args.ema)
     path = train_model(args.arch, {}, frames.select(frames.split == "train"), frames.select(frames.split == "val"), pcfg, tcfg, Path(args.out), log=(print if rank == 0 else (lambda s: None)))
     if rank == 0:
         ck = load_checkpoint(path)
