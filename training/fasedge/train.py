@@ -6,6 +6,7 @@ by ``torchrun`` (gloo on CPU, nccl on GPUs).
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -192,8 +193,6 @@ class WeightAverage:
     def __init__(self, model: nn.Module, decay: float):
         if not 0.0 < decay < 1.0:
             raise ValueError(f"TrainConfig.ema is a decay in (0, 1) or 0 for off, not {decay!r}")
-        import copy
-
         self.decay = decay
         self.model = copy.deepcopy(model).eval()
         for p in self.model.parameters():
@@ -273,6 +272,8 @@ def train_model(
         model.load_state_dict(ck["state_dict"])
         opt.load_state_dict(ck["optimizer"])
         if avg is not None:
+            if "ema_state_dict" not in ck:
+                raise CheckpointMismatch(f"{last} was trained without TrainConfig.ema: use another folder, or delete it to train again")
             avg.model.load_state_dict(ck["ema_state_dict"])
         start_epoch, history, best, elapsed, step = ck["epoch"], ck["history"], ck["best"], ck["elapsed"], ck["step"]
         set_rng_state(ck.get("rng"), dev)

@@ -38,24 +38,28 @@ def run(out, tc=TC, log=lambda s: None):
     return T.train_model("student", NET, TRAIN, VAL, PCFG, tc, out, AugmentConfig(), log=log)
 
 
-def test_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypatch):
-    full = T.load_checkpoint(run(tmp_path / "full"))
+def die_at_validation(monkeypatch, nth: int) -> None:
+    """The ``nth`` call of ``val_metrics`` from now on raises KeyboardInterrupt, as if the process
+    died there; later calls run normally."""
+    real, calls = T.val_metrics, []
 
-    real = T.val_metrics
-    calls = []
-
-    def interrupted(*a, **k):  # the process dies during epoch 2's validation, after epoch 1 was saved
+    def interrupted(*a, **k):
         calls.append(1)
-        if len(calls) == 2:
+        if len(calls) == nth:
             raise KeyboardInterrupt
         return real(*a, **k)
 
     monkeypatch.setattr(T, "val_metrics", interrupted)
+
+
+def test_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    full = T.load_checkpoint(run(tmp_path / "full"))
+
+    die_at_validation(monkeypatch, 2)  # during epoch 2's validation, after epoch 1 was saved
     with pytest.raises(KeyboardInterrupt):
         run(tmp_path / "resumed")
     assert T.load_checkpoint(tmp_path / "resumed" / "last.pt")["epoch"] == 1
     assert not (tmp_path / "resumed" / "model.pt").exists() and not list((tmp_path / "resumed").glob("*.tmp"))
-    monkeypatch.setattr(T, "val_metrics", real)
 
     before = T.load_checkpoint(tmp_path / "resumed" / "last.pt")["elapsed"]
     torch.manual_seed(99)  # whatever the process did before: the stage restores its own random state

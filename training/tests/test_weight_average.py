@@ -12,7 +12,7 @@ from fasedge import pipeline
 from fasedge import train as T
 from fasedge.config import PipelineConfig, quick_config
 
-from test_resume_and_reuse import PCFG, TC, VAL, run
+from test_resume_and_reuse import PCFG, TC, VAL, die_at_validation, run
 
 
 def test_the_average_follows_its_recurrence_with_warm_up():
@@ -59,18 +59,9 @@ def test_training_keeps_the_average_and_leaves_the_optimiser_unchanged(tmp_path,
     assert any("weights without the average" in line for line in logs)
 
     # an interrupted stage resumes its average too: bit-for-bit the uninterrupted run's
-    real, calls = T.val_metrics, []
-
-    def interrupted(*a, **k):  # dies in epoch 2's validation of the average, after epoch 1 was saved
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return real(*a, **k)
-
-    monkeypatch.setattr(T, "val_metrics", interrupted)
+    die_at_validation(monkeypatch, 3)  # in epoch 2's validation of the average, after epoch 1 was saved
     with pytest.raises(KeyboardInterrupt):
         run(tmp_path / "resumed", tc)
-    monkeypatch.setattr(T, "val_metrics", real)
     assert T.load_checkpoint(tmp_path / "resumed" / "last.pt")["epoch"] == 1
     resumed = T.load_checkpoint(run(tmp_path / "resumed", tc))
     for k, v in ck["state_dict"].items():
@@ -78,6 +69,13 @@ def test_training_keeps_the_average_and_leaves_the_optimiser_unchanged(tmp_path,
     # a folder trained without the average is not reused for a config with it
     with pytest.raises(T.CheckpointMismatch, match=r"train_config.ema 0.0 -> 0.8"):
         run(tmp_path / "plain", tc)
+    # nor an interrupted one from before the setting existed (its last.pt records no ema at all)
+    (tmp_path / "old").mkdir()
+    old = T.load_checkpoint(tmp_path / "plain" / "last.pt")
+    del old["signature"]["train_config"]["ema"]
+    torch.save(old, tmp_path / "old" / "last.pt")
+    with pytest.raises(T.CheckpointMismatch, match="without TrainConfig.ema"):
+        run(tmp_path / "old", tc)
 
 
 def test_stage_keys_ignore_the_setting_while_it_is_off():
