@@ -647,6 +647,9 @@ def main(argv=None) -> int:
         if val is not None:
             setattr(cfg, attr, dataclasses.replace(getattr(cfg, attr), epochs=val))
     if args.teacher_ema is not None:
+        if not 0.0 <= args.teacher_ema < 1.0:
+            print(f"error: --teacher-ema is a decay in [0, 1) (0 = off), not {args.teacher_ema}", file=sys.stderr)
+            return 2
         cfg.teacher_train = dataclasses.replace(cfg.teacher_train, ema=args.teacher_ema)
     every_stage = {k: v for k, v in (("threads", args.threads), ("keep", args.keep), ("precision", args.precision)) if v}
     for attr in ("teacher_train", "student_train", "peer_train"):

@@ -89,7 +89,7 @@ def test_stage_keys_ignore_the_setting_while_it_is_off():
     assert pipeline.stage_key(on, "ablation") == pipeline.stage_key(cfg, "ablation")
 
 
-def test_the_pipeline_flag_sets_the_teachers_average_only(tmp_path, monkeypatch):
+def test_the_pipeline_flag_sets_the_teachers_average_only(tmp_path, monkeypatch, capsys):
     started = []
     monkeypatch.setattr(pipeline, "run", lambda cfg, models, runs: started.append(cfg))
     argv = ["--quick", "--runs", str(tmp_path / "runs"), "--models", str(tmp_path / "models")]
@@ -97,3 +97,6 @@ def test_the_pipeline_flag_sets_the_teachers_average_only(tmp_path, monkeypatch)
     assert pipeline.main(argv + ["--teacher-ema", "0.9995"]) == 0
     cfg = started[-1]
     assert cfg.teacher_train.ema == 0.9995 and cfg.student_train.ema == 0.0 and cfg.peer_train.ema == 0.0
+    for bad in ("1", "-0.5", "1.5"):  # refused before any stage runs
+        assert pipeline.main(argv + ["--teacher-ema", bad]) == 2 and len(started) == 2
+    assert "--teacher-ema is a decay" in capsys.readouterr().err
