@@ -100,12 +100,17 @@ export class KvRollupReader {
       }
       cursor = result.cursor;
     }
-    const legacy = listed.filter((k) => k.expiration === undefined).map((k) => k.name);
+    const legacy: string[] = [];
+    const current: { name: string; expiration: number }[] = [];
+    for (const { name, expiration } of listed) {
+      if (expiration === undefined) legacy.push(name);
+      else current.push({ name, expiration });
+    }
     if (waitUntil && legacy.length > 0) {
       waitUntil(Promise.all(legacy.slice(0, LEGACY_DELETES_PER_READ).map((key) => this.#kv.delete(key).catch(() => undefined))));
     }
     // latest expiration first: the most recently written keys
-    const current = listed.filter((k) => k.expiration !== undefined).sort((a, b) => (b.expiration ?? 0) - (a.expiration ?? 0));
+    current.sort((a, b) => b.expiration - a.expiration);
     const keys = current.slice(0, this.#maxDocuments).map((k) => k.name);
 
     const batches: string[][] = [];
