@@ -93,7 +93,7 @@ STAGE_FIELDS = {
     "release": ("*",),
 }
 VOLATILE = ("name", "workers") + VOLATILE_TRAIN  # settings (at any depth of the config) that do not change a stage's outputs
-OFF = {"ema": 0.0}  # settings added after earlier releases, left out of stage keys while off, so that those runs' folders stay valid
+OFF = {"ema": 0.0, "patch_weight": 0.0}  # settings added after earlier releases, left out of stage keys while off, so that those runs' folders stay valid
 
 
 def stage_fields(cfg: PipelineConfig, stage: str) -> tuple:

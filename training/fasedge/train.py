@@ -45,6 +45,7 @@ class TrainConfig:
     precision: str = "fp32"  # "fp32", or "bf16": forward and backward passes under bfloat16 autocast (weights, optimiser state, loss and validation stay fp32); on CPUs with AVX512-BF16 or AMX about 1.8x the teacher's training throughput (the small student's step is bound by other work and gains little), slower on CPUs without (see fasedge.bench)
     max_wall_s: float = 0.0  # if > 0: the learning-rate schedule runs on max(step, wall-time) progress and training stops when this many seconds are spent (or after `epochs`); epochs and steps run are recorded
     ema: float = 0.0  # if > 0: decay of an exponential moving average of the weights and BatchNorm statistics, updated after every optimiser step (warm-up: min(ema, (1 + step) / (10 + step))); validation, `keep` and model.pt then use the average, and model.pt also holds the optimiser's own final weights (`raw_state_dict`) for comparison; 0 = off
+    patch_weight: float = 0.0  # if > 0: weight of a per-cell cross-entropy term: the network's own classifier applied to every cell of its last feature map (the input of its global pooling), each cell given the frame's label (pixel-wise binary supervision); teacher and student only, train-time only (the exported network is unchanged); 0 = off
 
 
 def dist_info():
@@ -183,6 +184,32 @@ def val_metrics(model: nn.Module, frames: Frames, pcfg: PreprocessConfig, batch:
     return {"acer": m["acer"], "auc": m["auc"], "nll": nll, "threshold": thr}
 
 
+class PatchTerm:
+    """The ``TrainConfig.patch_weight`` term: captures the feature map that a network's global
+    pooling receives, applies the network's classifier (``fc``) to each of its cells and returns the
+    mean cross-entropy of those cell logits against the frame's label. The pooled logit is the mean
+    of the cell logits (the pooling and the classifier are both linear), so the main loss only asks
+    the cells to be right on average; this term asks each of them."""
+
+    def __init__(self, model: nn.Module):
+        if not getattr(model, "pooled_classifier", False):
+            raise ValueError(f"TrainConfig.patch_weight needs a network that ends in global average pooling and a linear classifier (pooled_classifier: teacher, student); {type(model).__name__} does not")
+        self.fc = model.fc
+        self.features: Optional[torch.Tensor] = None
+        self.handle = model.pool.register_forward_hook(self._keep)
+
+    def _keep(self, module, inputs, output) -> None:
+        self.features = inputs[0]
+
+    def loss(self, y: torch.Tensor) -> torch.Tensor:
+        f, self.features = self.features, None
+        if f is None:
+            raise RuntimeError("PatchTerm.loss before a forward pass")
+        n, c, h, w = f.shape
+        cells = self.fc(f.float().permute(0, 2, 3, 1).reshape(n * h * w, c))
+        return F.cross_entropy(cells, y.repeat_interleave(h * w))
+
+
 class WeightAverage:
     """Exponential moving average of a network's weights and buffers (``TrainConfig.ema``): a copy
     of the network whose floating-point parameters and BatchNorm running statistics follow the
@@ -253,6 +280,7 @@ def train_model(
     model = nets.build(arch, net_config).to(dev).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
     avg = WeightAverage(model, tcfg.ema) if tcfg.ema else None
+    patch = PatchTerm(model) if tcfg.patch_weight > 0 else None
     kept = avg.model if avg is not None else model  # the weights validated, kept and saved
     per_rank = max(1, tcfg.batch_size // world)
     steps_per_epoch = max(1, len(idx_all) // (per_rank * world))
@@ -317,6 +345,8 @@ def train_model(
                 loss = kd_loss(logits, zt, y, kd.temperature, kd.alpha)
             else:
                 loss = F.cross_entropy(logits, y)
+            if patch is not None:
+                loss = loss + tcfg.patch_weight * patch.loss(y)
             if kd is not None and kd.fourier_weight > 0 and hasattr(model, "pop_aux"):
                 aux = model.pop_aux()
                 if aux is not None:
@@ -361,6 +391,8 @@ def train_model(
             torch.distributed.barrier()
     elapsed += time.time() - t_resume
 
+    if patch is not None:
+        patch.handle.remove()
     if rank == 0:
         state = load_checkpoint(out_dir / "best.pt") if tcfg.keep == "best-val" else kept.state_dict()
         ckpt = {
@@ -505,6 +537,7 @@ def main(argv=None) -> int:
     ap.add_argument("--max-train", type=int, default=0)
     ap.add_argument("--precision", default=TrainConfig.precision, choices=PRECISIONS, help="fp32, or bf16 autocast (TrainConfig.precision)")
     ap.add_argument("--ema", type=float, default=TrainConfig.ema, metavar="DECAY", help="keep an exponential moving average of the weights (TrainConfig.ema; 0 = off)")
+    ap.add_argument("--patch-weight", type=float, default=TrainConfig.patch_weight, help="weight of the per-cell cross-entropy term (TrainConfig.patch_weight; 0 = off)")
     ap.add_argument("--cache", default=".cache/fasedge")
     args = ap.parse_args(argv)
     world, rank = dist_info()
@@ -516,7 +549,7 @@ def main(argv=None) -> int:
         torch.distributed.barrier()
     if rank != 0:
         frames = load_frames(args.data, pcfg, args.cache, workers=1)
-    tcfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads, max_train=args.max_train, precision=args.precision, ema=args.ema)
+    tcfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads, max_train=args.max_train, precision=args.precision, ema=args.ema, patch_weight=args.patch_weight)
     path = train_model(args.arch, {}, frames.select(frames.split == "train"), frames.select(frames.split == "val"), pcfg, tcfg, Path(args.out), log=(print if rank == 0 else (lambda s: None)))
     if rank == 0:
         ck = load_checkpoint(path)

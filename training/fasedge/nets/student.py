@@ -60,6 +60,8 @@ class FourierHead(nn.Module):
 
 
 class Student(nn.Module):
+    pooled_classifier = True  # forward ends fc(dropout(flatten(pool(x)))): the classifier applies to each cell of pool's input (train.PatchTerm)
+
     def __init__(self, cfg: StudentConfig = StudentConfig()):
         super().__init__()
         self.cfg = cfg

@@ -39,6 +39,8 @@ class BasicBlock(nn.Module):
 
 
 class Teacher(nn.Module):
+    pooled_classifier = True  # forward ends fc(dropout(flatten(pool(x)))): the classifier applies to each cell of pool's input (train.PatchTerm)
+
     def __init__(self, cfg: TeacherConfig = TeacherConfig()):
         super().__init__()
         self.cfg = cfg
