@@ -65,6 +65,8 @@ def variant_models(run: Path) -> dict:
         out["student+fourier"] = ck
     for ck in sorted((run / "variant-identities").glob("*/model.pt")):
         out[f"identities-{ck.parent.name}"] = ck
+    for ck in sorted((run / "variant-patch").glob("*/seed*/*/model.pt")):
+        out[f"patch-{ck.parent.parent.parent.name}-{ck.parent.parent.name}-{ck.parent.name}"] = ck
     return out
 
 

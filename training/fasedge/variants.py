@@ -11,6 +11,7 @@
     sh training/py -m fasedge.variants seeds --run runs/default --seeds 1,2
     sh training/py -m fasedge.variants identities --run runs/default --data-seed 99 --model ablation
     sh training/py -m fasedge.variants identities --run runs/default --data-seed 99 --model teacher
+    sh training/py -m fasedge.variants patch --run runs/default --weight 0.5 --seeds 1234,1,2 --model ablation
 
 ``fourier`` trains the run's student once more with the Fourier auxiliary head switched on: same
 data, seed, augmented views, cached teacher logits and number of epochs as the run's ``student``
@@ -28,9 +29,12 @@ the spread from seed to seed. ``identities`` generates a training split of new s
 ``--subjects``), appends it to the run's training frames (validation and test stay the run's) and
 trains the run's ablation student or teacher on both, by default for as many training steps as the
 run's own model (epochs scaled by the ratio of training frames), so more identities at the same
-compute is the only difference. Output in
-``<run>/variant-<term>/`` (resumable like the pipeline's stages); ``compare.json`` there holds both
-models' metrics (PyTorch fp32; threshold chosen on val by the pipeline's rule, applied to test; the
+compute is the only difference. ``patch`` trains the run's ablation student or teacher with and
+without the per-cell cross-entropy term (``TrainConfig.patch_weight``) for each of ``--seeds``
+(the run's config, views and epochs otherwise; the run's own seed reuses the run's model where that
+stage is done), and reads the paired differences against the spread from seed to seed. Output in
+``<run>/variant-<term>/`` (resumable like the pipeline's stages); ``compare.json`` there
+(``patch``: ``compare-w<weight>.json``) holds the models' metrics (PyTorch fp32; threshold chosen on val by the pipeline's rule, applied to test; the
 per-epoch validation history of each). Nothing here ships: the pipeline's manifest is not touched.
 """
 from __future__ import annotations
@@ -53,7 +57,7 @@ from .preprocess import PreprocessConfig
 from .train import kept_epoch, load_checkpoint, load_model, predict_logits, scores_from_logits, teacher_logit_table, train_model
 from .tta import wrap as tta_wrap
 
-TERMS = ("fourier", "teacher-size", "teacher-kd", "seeds", "identities")
+TERMS = ("fourier", "teacher-size", "teacher-kd", "seeds", "identities", "patch")
 
 
 def split_metrics(model: torch.nn.Module, frames, pcfg) -> dict:
@@ -107,6 +111,8 @@ def run_variant(run: Path, term: str, weight: float, log=print, size: int = 0, e
         return run_seeds(run, seeds, log, threads=threads)
     if term == "identities":
         return run_identities(run, data_seed, model, log, subjects=subjects, epochs=epochs, threads=threads)
+    if term == "patch":
+        return run_patch(run, weight, seeds, model, log, epochs=epochs, threads=threads)
     cfg = load_run_config(run, log)
     pcfg = cfg.preprocess
     data, student_done, frames, train, val, views = student_setting(run, cfg, log)
@@ -297,7 +303,6 @@ def run_seeds(run: Path, seeds, log=print, threads: int = 0) -> dict:
     for folder in sorted(out.glob("seed*"), key=lambda p: int(p.name[4:])):
         if all((folder / n / "metrics.json").exists() for n in ("student", "ablation")):
             per_seed[folder.name[4:]] = {n: json.loads((folder / n / "metrics.json").read_text()) for n in ("student", "ablation")}
-    mean_sd = lambda a: [float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0]
     summary = {}
     for split in ("val", "test"):
         for key in ("acer", "auc"):
@@ -418,23 +423,96 @@ def run_identities(run: Path, data_seed: int, model: str, log=print, subjects: i
     return result
 
 
+def mean_sd(a: np.ndarray) -> list:
+    """[mean, sample standard deviation] (0 for a single value)."""
+    return [float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0]
+
+
+def run_patch(run: Path, weight: float, seeds, model: str, log=print, epochs: int = 0, threads: int = 0) -> dict:
+    """The run's ablation student (``model="ablation"``, on the pipeline's fixed views) or teacher
+    (fresh augmentation each step) trained with ``TrainConfig.patch_weight = weight`` and without it,
+    for each seed of ``seeds``; everything else is the run's config. Both members of a pair share
+    the seed, so their difference is the term's effect at that seed, read against the spread over
+    seeds. Folders: ``<run>/variant-patch/<model>-epochs<E>/seed<S>/{base,w<weight>}``; the base of
+    the run's own seed is the run's model when that stage is done with the same epochs."""
+    if model not in ("ablation", "teacher"):
+        raise ValueError(f"patch trains --model ablation or teacher, not {model!r}")
+    if not weight > 0:
+        raise ValueError(f"patch needs --weight > 0, not {weight}")
+    seeds = [int(x) for x in seeds]
+    if not seeds:
+        raise ValueError("patch needs --seeds N[,N...]")
+    cfg = load_run_config(run, log)
+    pcfg = cfg.preprocess
+    data = json.loads((run / "data" / "done.json").read_text())
+    frames = load_frames(Path(data["manifest"]), pcfg, run / "cache", workers=cfg.data.workers, log=log)
+    train = frames.select(frames.split == "train")
+    val = frames.select(frames.split == "val")
+    arch, net, train_cfg = ("student", cfg.student, cfg.student_train) if model == "ablation" else ("teacher", cfg.teacher, cfg.teacher_train)
+    base = dataclasses.replace(train_cfg, epochs=epochs or train_cfg.epochs, max_wall_s=0.0, patch_weight=0.0, threads=threads or train_cfg.threads)
+    views = view_table(len(train), cfg.augment, cfg.student_train.seed + 17) if model == "ablation" else None
+    out = run / "variant-patch" / f"{model}-epochs{base.epochs}"
+    name = f"w{weight:g}"
+    run_done = run / model / "done.json"
+    for seed in seeds:
+        for member, w in (("base", 0.0), (name, weight)):
+            folder = out / f"seed{seed}" / member
+            metrics = folder / "metrics.json"
+            if metrics.exists():
+                continue
+            tc = dataclasses.replace(base, seed=seed, patch_weight=w)
+            if w == 0.0 and seed == train_cfg.seed and train_cfg.patch_weight == 0.0 and train_cfg.max_wall_s == 0 and run_done.exists() and int(json.loads(run_done.read_text())["epochs"]) == base.epochs:
+                ck = Path(json.loads(run_done.read_text())["checkpoint"])
+                log(f"[variant] seed {seed}: the run's own {model} is the base")
+            else:
+                ck = train_model(arch, to_dict(net), train, val, pcfg, tc, folder, cfg.augment, views=views, log=log)
+            folder.mkdir(parents=True, exist_ok=True)
+            metrics.write_text(json.dumps({"checkpoint": str(ck), **split_metrics(load_model(ck), frames, pcfg)}, indent=2) + "\n")
+    per_seed = {}
+    for folder in sorted(out.glob("seed*"), key=lambda p: int(p.name[4:])):
+        if all((folder / m / "metrics.json").exists() for m in ("base", name)):
+            per_seed[folder.name[4:]] = {m: json.loads((folder / m / "metrics.json").read_text()) for m in ("base", name)}
+    summary = {}
+    for split in ("val", "test"):
+        for key in ("acer", "auc"):
+            b = np.array([v["base"][split][key] for v in per_seed.values()])
+            p = np.array([v[name][split][key] for v in per_seed.values()])
+            summary[f"{split}.{key}"] = {"base": mean_sd(b), name: mean_sd(p), "termMinusBase": mean_sd(p - b)}
+    result = {
+        "term": "patch",
+        "model": model,
+        "weight": weight,
+        "seeds": [int(k) for k in per_seed],
+        "epochs": base.epochs,
+        "precision": base.precision,
+        "data": data.get("dataset", {}).get("preset", data["manifest"]),
+        "note": "PyTorch fp32 scoring on the run's cached frames; threshold chosen on val, applied to test; [mean, sample std] over seeds; synthetic data",
+        "summary": summary,
+        "perSeed": per_seed,
+    }
+    (out / f"compare-{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    for key, v in summary.items():
+        log(f"[variant] {key:9s} base {v['base'][0]:.4f} +- {v['base'][1]:.4f} | {name} {v[name][0]:.4f} +- {v[name][1]:.4f} | difference {v['termMinusBase'][0]:+.4f} +- {v['termMinusBase'][1]:.4f} ({len(per_seed)} seeds)")
+    return result
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fasedge.variants", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("term", choices=TERMS, help="optional term to switch on")
     ap.add_argument("--run", default="runs/default", help="a finished pipeline run (its student and kd-cache stages)")
-    ap.add_argument("--weight", type=float, default=0.1, help="weight of the term in the loss (fourier: MSE to the 10x10 spectrum)")
+    ap.add_argument("--weight", type=float, default=0.1, help="weight of the term in the loss (fourier: MSE to the 10x10 spectrum; patch: per-cell cross-entropy)")
     ap.add_argument("--size", type=int, default=0, help="teacher-size: input height and width in pixels")
-    ap.add_argument("--epochs", type=int, default=0, help="teacher-size: epochs (default: the run's teacher's); identities: epochs (default: the run's steps)")
+    ap.add_argument("--epochs", type=int, default=0, help="teacher-size: epochs (default: the run's teacher's); identities: epochs (default: the run's steps); patch: epochs (default: the run's config)")
     ap.add_argument("--space-to-depth", type=int, default=0, help="teacher-size: fold s x s pixel blocks into channels before the stem (e.g. --size 160 --space-to-depth 2)")
     ap.add_argument("--teacher", default="", help="teacher-kd: a teacher-size result of the run (e.g. size80-epochs40, size128-epochs20), or 'run' for the run's own teacher")
     ap.add_argument("--temperature", type=float, default=0.0, help="teacher-kd: KD temperature (default: the run's)")
     ap.add_argument("--alpha", type=float, default=-1.0, help="teacher-kd: weight of the hard-label term (default: the run's)")
     ap.add_argument("--served-views", action="store_true", help="teacher-kd: distil from the teacher as its file serves it, the mean over the run's teacher_tta views")
-    ap.add_argument("--seeds", default="", help="seeds: comma-separated training seeds other than the run's (e.g. 1,2)")
+    ap.add_argument("--seeds", default="", help="seeds: comma-separated training seeds other than the run's (e.g. 1,2); patch: the seeds to train both members at (the run's own may be among them)")
     ap.add_argument("--data-seed", type=int, default=-1, help="identities: dataset seed of the new identities (not the run's)")
     ap.add_argument("--subjects", type=int, default=0, help="identities: new training identities (default: as many as the run's)")
-    ap.add_argument("--model", default="ablation", choices=("ablation", "teacher"), help="identities: which of the run's models to train again")
-    ap.add_argument("--threads", type=int, default=0, help="teacher-size, teacher-kd, seeds, identities: torch threads (default: the run's; 1 lets two variants share two cores)")
+    ap.add_argument("--model", default="ablation", choices=("ablation", "teacher"), help="identities, patch: which of the run's models to train again")
+    ap.add_argument("--threads", type=int, default=0, help="teacher-size, teacher-kd, seeds, identities, patch: torch threads (default: the run's; 1 lets two variants share two cores)")
     args = ap.parse_args(argv)
     run_variant(Path(args.run), args.term, args.weight, size=args.size, epochs=args.epochs, teacher=args.teacher, temperature=args.temperature, alpha=args.alpha, threads=args.threads, space_to_depth=args.space_to_depth, seeds=tuple(x for x in args.seeds.split(",") if x.strip()), data_seed=args.data_seed, subjects=args.subjects, model=args.model, served_views=args.served_views)
     return 0

@@ -240,6 +240,29 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     assert ck["train_config"]["epochs"] == 1 and not ck["distilled"]
     assert set(res) >= {"ablation (6 identities, 2 epochs)", "ablation (12 identities, 1 epochs)"}
 
+    # the ablation with and without the per-cell term, at the run's own seed and another
+    ablation_done = json.loads((runs / "e2e" / "ablation" / "done.json").read_text())
+    with pytest.raises(ValueError, match="--weight > 0"):
+        run_variant(runs / "e2e", "patch", 0.0, log=lambda s: None, seeds=(7,))
+    res = run_variant(runs / "e2e", "patch", 0.5, log=lambda s: None, seeds=(student_seed, 7))
+    out = runs / "e2e" / "variant-patch" / "ablation-epochs2"
+    assert json.loads((out / "compare-w0.5.json").read_text()) == res
+    assert res["seeds"] == sorted([student_seed, 7]) and res["epochs"] == ablation_done["epochs"]
+    own = json.loads((out / f"seed{student_seed}" / "base" / "metrics.json").read_text())
+    assert own["checkpoint"] == ablation_done["checkpoint"] and not (out / f"seed{student_seed}" / "base" / "model.pt").exists()
+    # seed 7 without the term is the seeds variant's ablation of seed 7, to the bit
+    base7 = load_checkpoint(out / "seed7" / "base" / "model.pt")
+    for k, v in load_checkpoint(runs / "e2e" / "variant-seeds" / "seed7" / "ablation" / "model.pt")["state_dict"].items():
+        assert torch.equal(base7["state_dict"][k], v), k
+    with7 = load_checkpoint(out / "seed7" / "w0.5" / "model.pt")
+    assert with7["train_config"]["patch_weight"] == 0.5 and base7["train_config"]["patch_weight"] == 0.0
+    assert with7["state_dict"].keys() == base7["state_dict"].keys()  # a train-time term: no extra weights
+    assert any(not torch.equal(base7["state_dict"][k], with7["state_dict"][k]) for k in base7["state_dict"])
+    for key, v in res["summary"].items():
+        split, metric = key.split(".")
+        diffs = [res["perSeed"][s]["w0.5"][split][metric] - res["perSeed"][s]["base"][split][metric] for s in res["perSeed"]]
+        assert v["termMinusBase"][0] == pytest.approx(np.mean(diffs)) and v["termMinusBase"][1] == pytest.approx(np.std(diffs, ddof=1))
+
     # ACER differences between the run's models with a bootstrap interval over test identities
     manifest = json.loads((models / "manifest.json").read_text())["models"]
     for r in compare(runs / "e2e"):
@@ -251,7 +274,8 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     assert json.loads((runs / "e2e" / "errors.json").read_text()) == r
     assert set(r["models"]) == {"teacher", "student", "ablation", "teacher-size48-epochs1", "teacher-size160-s2d2-epochs1", "teacher-size80-epochs2",
                                 "student<-size80-epochs2", "student<-size48-epochs1", "student<-run-T2-a0.5", "student<-run-views10", "student-seed7", "ablation-seed7", "student+fourier",
-                                "identities-ablation-seed4321-12ids-epochs1"}
+                                "identities-ablation-seed4321-12ids-epochs1", "patch-ablation-epochs2-seed7-base", "patch-ablation-epochs2-seed7-w0.5",
+                                f"patch-ablation-epochs2-seed{student_seed}-w0.5"}
     kd = json.loads((runs / "e2e" / "variant-teacher-kd" / "size80-epochs2" / "compare.json").read_text())
     for split in ("val", "test"):
         assert r["perModel"]["ablation"][split]["acer"] == pytest.approx(kd["ablation (no teacher)"][split]["acer"])
