@@ -34,8 +34,8 @@ without the per-cell cross-entropy term (``TrainConfig.patch_weight``) for each 
 (the run's config, views and epochs otherwise; the run's own seed reuses the run's model where that
 stage is done), and reads the paired differences against the spread from seed to seed. Output in
 ``<run>/variant-<term>/`` (resumable like the pipeline's stages); ``compare.json`` there
-(``patch``: ``compare-w<weight>.json``) holds the models' metrics (PyTorch fp32; threshold chosen on val by the pipeline's rule, applied to test; the
-per-epoch validation history of each). Nothing here ships: the pipeline's manifest is not touched.
+(``patch``: ``compare-w<weight>.json``) holds the models' metrics (PyTorch fp32; threshold chosen
+on val by the pipeline's rule, applied to test; the per-epoch validation history of each). Nothing here ships: the pipeline's manifest is not touched.
 """
 from __future__ import annotations
 
@@ -300,15 +300,8 @@ def run_seeds(run: Path, seeds, log=print, threads: int = 0) -> dict:
             if not metrics.exists():
                 metrics.write_text(json.dumps(split_metrics(load_model(ck), frames, pcfg), indent=2) + "\n")
     per_seed = {str(cfg.student_train.seed): {"student": split_metrics(load_model(student_done["checkpoint"]), frames, pcfg), "ablation": split_metrics(load_model(ablation_done["checkpoint"]), frames, pcfg)}}
-    for folder in sorted(out.glob("seed*"), key=lambda p: int(p.name[4:])):
-        if all((folder / n / "metrics.json").exists() for n in ("student", "ablation")):
-            per_seed[folder.name[4:]] = {n: json.loads((folder / n / "metrics.json").read_text()) for n in ("student", "ablation")}
-    summary = {}
-    for split in ("val", "test"):
-        for key in ("acer", "auc"):
-            st = np.array([v["student"][split][key] for v in per_seed.values()])
-            ab = np.array([v["ablation"][split][key] for v in per_seed.values()])
-            summary[f"{split}.{key}"] = {"student": mean_sd(st), "ablation": mean_sd(ab), "studentMinusAblation": mean_sd(st - ab)}
+    per_seed.update(finished_seeds(out, ("student", "ablation")))
+    summary = paired_summary(per_seed, "student", "ablation", "studentMinusAblation")
     result = {
         "term": "seeds",
         "seeds": [int(k) for k in per_seed],
@@ -428,6 +421,28 @@ def mean_sd(a: np.ndarray) -> list:
     return [float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0]
 
 
+def finished_seeds(out: Path, members) -> dict:
+    """The metrics of every ``out/seed<S>/`` folder in which each of ``members`` has its
+    ``metrics.json``, by seed (as a string, in numeric order)."""
+    per_seed = {}
+    for folder in sorted(out.glob("seed*"), key=lambda p: int(p.name[4:])):
+        if all((folder / m / "metrics.json").exists() for m in members):
+            per_seed[folder.name[4:]] = {m: json.loads((folder / m / "metrics.json").read_text()) for m in members}
+    return per_seed
+
+
+def paired_summary(per_seed: dict, a: str, b: str, difference: str) -> dict:
+    """Val and test ACER and AUC of members ``a`` and ``b`` over the seeds of ``per_seed``, and of
+    their paired difference ``a - b`` (under ``difference``): [mean, sample std] each."""
+    summary = {}
+    for split in ("val", "test"):
+        for key in ("acer", "auc"):
+            x = np.array([v[a][split][key] for v in per_seed.values()])
+            y = np.array([v[b][split][key] for v in per_seed.values()])
+            summary[f"{split}.{key}"] = {a: mean_sd(x), b: mean_sd(y), difference: mean_sd(x - y)}
+    return summary
+
+
 def run_patch(run: Path, weight: float, seeds, model: str, log=print, epochs: int = 0, threads: int = 0) -> dict:
     """The run's ablation student (``model="ablation"``, on the pipeline's fixed views) or teacher
     (fresh augmentation each step) trained with ``TrainConfig.patch_weight = weight`` and without it,
@@ -454,6 +469,9 @@ def run_patch(run: Path, weight: float, seeds, model: str, log=print, epochs: in
     out = run / "variant-patch" / f"{model}-epochs{base.epochs}"
     name = f"w{weight:g}"
     run_done = run / model / "done.json"
+    own = json.loads(run_done.read_text()) if run_done.exists() else None
+    # the run's own model is the base of its seed when it was trained as that base would be
+    own_base = own if own and train_cfg.patch_weight == 0.0 and train_cfg.max_wall_s == 0 and int(own["epochs"]) == base.epochs else None
     for seed in seeds:
         for member, w in (("base", 0.0), (name, weight)):
             folder = out / f"seed{seed}" / member
@@ -461,23 +479,15 @@ def run_patch(run: Path, weight: float, seeds, model: str, log=print, epochs: in
             if metrics.exists():
                 continue
             tc = dataclasses.replace(base, seed=seed, patch_weight=w)
-            if w == 0.0 and seed == train_cfg.seed and train_cfg.patch_weight == 0.0 and train_cfg.max_wall_s == 0 and run_done.exists() and int(json.loads(run_done.read_text())["epochs"]) == base.epochs:
-                ck = Path(json.loads(run_done.read_text())["checkpoint"])
+            if w == 0.0 and seed == train_cfg.seed and own_base is not None:
+                ck = Path(own_base["checkpoint"])
                 log(f"[variant] seed {seed}: the run's own {model} is the base")
             else:
                 ck = train_model(arch, to_dict(net), train, val, pcfg, tc, folder, cfg.augment, views=views, log=log)
             folder.mkdir(parents=True, exist_ok=True)
             metrics.write_text(json.dumps({"checkpoint": str(ck), **split_metrics(load_model(ck), frames, pcfg)}, indent=2) + "\n")
-    per_seed = {}
-    for folder in sorted(out.glob("seed*"), key=lambda p: int(p.name[4:])):
-        if all((folder / m / "metrics.json").exists() for m in ("base", name)):
-            per_seed[folder.name[4:]] = {m: json.loads((folder / m / "metrics.json").read_text()) for m in ("base", name)}
-    summary = {}
-    for split in ("val", "test"):
-        for key in ("acer", "auc"):
-            b = np.array([v["base"][split][key] for v in per_seed.values()])
-            p = np.array([v[name][split][key] for v in per_seed.values()])
-            summary[f"{split}.{key}"] = {"base": mean_sd(b), name: mean_sd(p), "termMinusBase": mean_sd(p - b)}
+    per_seed = finished_seeds(out, ("base", name))
+    summary = paired_summary(per_seed, name, "base", "termMinusBase")
     result = {
         "term": "patch",
         "model": model,
