@@ -88,16 +88,24 @@ def load_run_config(run: Path, log=print):
     return cfg
 
 
+def run_frames(run: Path, cfg, log=print):
+    """The run's dataset record, its frames (from the run's cache) and their train and val splits."""
+    data = json.loads((run / "data" / "done.json").read_text())
+    frames = load_frames(Path(data["manifest"]), cfg.preprocess, run / "cache", workers=cfg.data.workers, log=log)
+    return data, frames, frames.select(frames.split == "train"), frames.select(frames.split == "val")
+
+
+def student_views(n_train: int, cfg):
+    """The pipeline's fixed table of augmented views of the training frames (its table and seed)."""
+    return view_table(n_train, cfg.augment, cfg.student_train.seed + 17)
+
+
 def student_setting(run: Path, cfg, log=print):
     """What the run's student stage trained on: dataset record, its done.json, the frames, the train
-    and val splits and the fixed augmented views (the pipeline's table and seed)."""
-    data = json.loads((run / "data" / "done.json").read_text())
+    and val splits and the fixed augmented views."""
     student_done = json.loads((run / "student" / "done.json").read_text())
-    frames = load_frames(Path(data["manifest"]), cfg.preprocess, run / "cache", workers=cfg.data.workers, log=log)
-    train = frames.select(frames.split == "train")
-    val = frames.select(frames.split == "val")
-    views = view_table(len(train), cfg.augment, cfg.student_train.seed + 17)
-    return data, student_done, frames, train, val, views
+    data, frames, train, val = run_frames(run, cfg, log)
+    return data, student_done, frames, train, val, student_views(len(train), cfg)
 
 
 def run_variant(run: Path, term: str, weight: float, log=print, size: int = 0, epochs: int = 0, teacher: str = "", temperature: float = 0.0, alpha: float = -1.0, threads: int = 0, space_to_depth: int = 0, seeds: tuple = (), data_seed: int = -1, subjects: int = 0, model: str = "ablation", served_views: bool = False) -> dict:
@@ -383,7 +391,7 @@ def run_identities(run: Path, data_seed: int, model: str, log=print, subjects: i
     epochs = epochs or max(1, int(round(base_epochs * n_base / len(train))))
     arch, net, train_cfg = ("student", cfg.student, cfg.student_train) if model == "ablation" else ("teacher", cfg.teacher, cfg.teacher_train)
     tc = dataclasses.replace(train_cfg, epochs=epochs, max_wall_s=0.0, threads=threads or train_cfg.threads)
-    views = view_table(len(train), cfg.augment, cfg.student_train.seed + 17) if model == "ablation" else None
+    views = student_views(len(train), cfg) if model == "ablation" else None
     n_subjects = len(set(train.subject.tolist()))
     out = run / "variant-identities" / f"{model}-seed{data_seed}-{n_subjects}ids-epochs{epochs}"
     t0 = time.time()
@@ -459,13 +467,10 @@ def run_patch(run: Path, weight: float, seeds, model: str, log=print, epochs: in
         raise ValueError("patch needs --seeds N[,N...]")
     cfg = load_run_config(run, log)
     pcfg = cfg.preprocess
-    data = json.loads((run / "data" / "done.json").read_text())
-    frames = load_frames(Path(data["manifest"]), pcfg, run / "cache", workers=cfg.data.workers, log=log)
-    train = frames.select(frames.split == "train")
-    val = frames.select(frames.split == "val")
+    data, frames, train, val = run_frames(run, cfg, log)
     arch, net, train_cfg = ("student", cfg.student, cfg.student_train) if model == "ablation" else ("teacher", cfg.teacher, cfg.teacher_train)
     base = dataclasses.replace(train_cfg, epochs=epochs or train_cfg.epochs, max_wall_s=0.0, patch_weight=0.0, threads=threads or train_cfg.threads)
-    views = view_table(len(train), cfg.augment, cfg.student_train.seed + 17) if model == "ablation" else None
+    views = student_views(len(train), cfg) if model == "ablation" else None
     out = run / "variant-patch" / f"{model}-epochs{base.epochs}"
     name = f"w{weight:g}"
     run_done = run / model / "done.json"
