@@ -12,8 +12,10 @@ The cost is one network run per view: ``views()`` times the network's MACs per f
 
     sh training/py -m fasedge.tta --run runs/xlarge-tta           # the run's teacher with 1, 2, 5 and 10 views
     sh training/py -m fasedge.tta --run runs/t40 --stage cross-teacher
+    sh training/py -m fasedge.tta --run runs/t40f --stage student      # the distilled student (fp32)
 
-``main`` measures what the views buy: the run's teacher network exported with each view set (none,
+``main`` measures what the views buy: the run's network of ``--stage`` (a teacher by default; the
+students too, to weigh views against the student's cost per frame) exported with each view set (none,
 mirror only, shifts only, both), each file scored in onnxruntime-web on the exact serving inputs of
 the run's val and test frames, the threshold chosen on val by the pipeline's rule and applied to
 test (the pipeline's evaluate stage, for each view set). Output in ``<run>/tta-<stage>.json``;
@@ -93,12 +95,15 @@ def wrap(net: nn.Module, cfg: TTAConfig, size: Tuple[int, int]) -> nn.Module:
     return net if len(cfg.views()) == 1 else TTA(net, cfg, size)
 
 
+#: the run's networks ``measure`` can score: the teachers and the fp32 students of both protocols
+STAGES = ("teacher", "student", "ablation", "cross-teacher", "cross-student", "cross-ablation")
+
 #: the view sets ``main`` compares: none, mirror only, shifts only, both
 VIEW_SETS = (TTAConfig(flip=False, shift=0), TTAConfig(flip=True, shift=0), TTAConfig(flip=False, shift=2), TTAConfig(flip=True, shift=2))
 
 
 def measure(run: Path, stage: str = "teacher", view_sets=VIEW_SETS, log=print, jobs: int = 2) -> Dict[str, dict]:
-    """Val and test metrics of the run's ``stage`` network (a teacher stage) served with each view
+    """Val and test metrics of the run's ``stage`` network (one of ``STAGES``) served with each view
     set, in onnxruntime-web on the exact serving inputs; val and test are the frames the pipeline's
     evaluate stage of that protocol scored."""
     from .dataset import load_frames, read_rows
@@ -108,13 +113,15 @@ def measure(run: Path, stage: str = "teacher", view_sets=VIEW_SETS, log=print, j
     from .preprocess import PreprocessConfig
     from .train import load_checkpoint, load_model, scores_from_logits
 
+    if stage not in STAGES:
+        raise ValueError(f"stage {stage!r}: expected one of {STAGES}")
     run = Path(run)
     ck = load_checkpoint(json.loads((run / stage / "done.json").read_text())["checkpoint"])
     pcfg = PreprocessConfig.from_manifest(ck["preprocess"])
     net = load_model(ck)
     csv = Path(json.loads((run / "data" / "done.json").read_text())["manifest"])
     frames = load_frames(csv, pcfg, run / "cache", log=lambda s: None)
-    prefix = stage[: -len("teacher")]
+    prefix = "cross-" if stage.startswith("cross-") else ""
     idx = np.load(run / f"{prefix}evaluate" / "teacher-fp32.scores.npz")
     vi, ti = idx["val_idx"], idx["test_idx"]
     rows = read_rows(csv)
@@ -127,7 +134,7 @@ def measure(run: Path, stage: str = "teacher", view_sets=VIEW_SETS, log=print, j
         name = f"{len(cfg.views())} view{'s' if len(cfg.views()) > 1 else ''} (flip {cfg.flip}, shift {cfg.shift})"
         t0 = time.time()
         with tempfile.TemporaryDirectory() as d:
-            path = Path(d) / "teacher.onnx"
+            path = Path(d) / f"{stage}.onnx"
             export_fp32(wrap(net, cfg, pcfg.size).eval(), path, (1, 3, *pcfg.size))
             both = ort_logits(path, np.concatenate([xv, xt]), jobs=jobs)
         s = scores_from_logits(both)
@@ -142,8 +149,8 @@ def measure(run: Path, stage: str = "teacher", view_sets=VIEW_SETS, log=print, j
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fasedge.tta", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--run", required=True, help="a finished pipeline run (its teacher and evaluate stages)")
-    ap.add_argument("--stage", default="teacher", choices=("teacher", "cross-teacher"), help="which of the run's teachers")
+    ap.add_argument("--run", required=True, help="a finished pipeline run (the stage's checkpoint and the protocol's evaluate stage)")
+    ap.add_argument("--stage", default="teacher", choices=STAGES, help="which of the run's networks")
     ap.add_argument("--jobs", type=int, default=2, help="onnxruntime-web processes (one thread each)")
     args = ap.parse_args(argv)
     measure(Path(args.run), args.stage, jobs=args.jobs)

@@ -75,6 +75,12 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     assert res["10 views (flip True, shift 2)"]["test"]["acer"] == pytest.approx(served["test"]["acer"], abs=1e-9)
     assert res["10 views (flip True, shift 2)"]["threshold"] == pytest.approx(served["threshold"], abs=1e-6)
     assert json.loads((runs / "e2e" / "tta-teacher.json").read_text()).keys() == res.keys()
+    # and the students the same way: one view of the distilled student is the evaluate stage's own file
+    one = measure_tta(runs / "e2e", "cross-student", view_sets=(TTAConfig(flip=False, shift=0),), log=lambda s: None)["1 view (flip False, shift 0)"]
+    cross_student = json.loads((runs / "e2e" / "cross-evaluate" / "done.json").read_text())["models"]["student-fp32"]
+    assert one["test"]["acer"] == pytest.approx(cross_student["test"]["acer"], abs=1e-9) and one["threshold"] == pytest.approx(cross_student["threshold"], abs=1e-6)
+    with pytest.raises(ValueError, match="stage"):
+        measure_tta(runs / "e2e", "quantize")
     assert set(m["pipeline"]["wallTimeByStageS"]) >= {"data", "cache", "teacher", "kd-cache", "student", "ablation", "peer", "quantize", "export", "evaluate", "cross-teacher", "release"}
     # the wall times come with the machine they were measured on
     host = m["pipeline"]["machine"]
