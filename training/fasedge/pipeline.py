@@ -53,6 +53,11 @@ from .tta import wrap as tta_wrap
 NAME = {"teacher": "fas-teacher", "student": "fas-student", "ablation": "fas-student-nokd", "peer": "fas-peer-minifasnetv2"}
 
 
+def student_views(n_train: int, cfg: PipelineConfig) -> np.ndarray:
+    """The fixed table of augmented views of the training frames that the kd-cache and both students use."""
+    return view_table(n_train, cfg.augment, cfg.student_train.seed + 17)
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -372,7 +377,7 @@ def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool 
             return train_stage(d, lambda: train_model("teacher", to_dict(cfg.teacher), train, val, pcfg, scaled(cfg.teacher_train, scale), d, cfg.augment, log=R.log))
 
         t_info = R.stage(P("teacher"), st_teacher)
-        views = view_table(len(train), cfg.augment, cfg.student_train.seed + 17)
+        views = student_views(len(train), cfg)
 
         def st_kd(d):
             teacher = load_model(t_info["checkpoint"]).to(memory_format=torch.channels_last)

@@ -51,7 +51,8 @@ import numpy as np
 import torch
 
 from .config import from_dict, to_dict
-from .dataset import COLUMNS, load_frames, read_rows, view_table
+from .dataset import COLUMNS, load_frames, read_rows
+from .pipeline import student_views
 from .metrics import choose_threshold, evaluate
 from .preprocess import PreprocessConfig
 from .train import kept_epoch, load_checkpoint, load_model, predict_logits, scores_from_logits, teacher_logit_table, train_model
@@ -93,11 +94,6 @@ def run_frames(run: Path, cfg, log=print):
     data = json.loads((run / "data" / "done.json").read_text())
     frames = load_frames(Path(data["manifest"]), cfg.preprocess, run / "cache", workers=cfg.data.workers, log=log)
     return data, frames, frames.select(frames.split == "train"), frames.select(frames.split == "val")
-
-
-def student_views(n_train: int, cfg):
-    """The pipeline's fixed table of augmented views of the training frames (its table and seed)."""
-    return view_table(n_train, cfg.augment, cfg.student_train.seed + 17)
 
 
 def student_setting(run: Path, cfg, log=print):
