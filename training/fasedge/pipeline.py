@@ -19,6 +19,7 @@ skipped on the next run, an interrupted training stage resumes from its last epo
     sh training/py -m fasedge.pipeline                 # the shipped models (xlarge preset)
     sh training/py -m fasedge.pipeline --quick         # smoke run on the tiny preset
     sh training/py -m fasedge.pipeline --data my/manifest.csv --name mydata --models out/models
+    sh training/py -m fasedge.pipeline --name long --student-epochs 60 --reuse runs/default  # same teacher, new students
 """
 from __future__ import annotations
 
@@ -300,13 +301,44 @@ def train_stage(out_dir: Path, train: Callable[[], Path]) -> dict:
     return {"checkpoint": str(checkpoint), "epochs": c["epochs"], "bestEpoch": kept_epoch(c), "history": c["history"], "resumedS": round(resumed, 1)}
 
 
-def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool = False) -> dict:
+def stage_names(cfg: PipelineConfig) -> List[str]:
+    """Every stage a run of ``cfg`` can hold, in the order the pipeline runs them."""
+    order = ["data", "cache", "teacher", "kd-cache", "student", "ablation", "peer", "quantize", "export", "evaluate"]
+    return order + ([f"cross-{s}" for s in order[2:] if s != "peer"] if cfg.cross.enabled else []) + ["release"]
+
+
+def reuse_stages(R: Runner, other: Path) -> List[str]:
+    """Links (relative symlinks) into R's run folder each stage that the run folder ``other``
+    finished with the config key R's config gives that stage, where R's folder has none of that
+    name: a new student against another run's teacher retrains nothing the two configs share.
+    Unfinished stages (another process may still write them) and the release (it writes the models
+    folder) are never linked. Returns the linked stages."""
+    if other.resolve() == R.root.resolve():
+        raise ValueError(f"--reuse {other} is this run's own folder")
+    if not (other / "config.json").exists():
+        raise FileNotFoundError(f"--reuse {other}: not a run folder (no config.json)")
+    linked = []
+    for name in stage_names(R.cfg):
+        src, dst = other / name, R.root / name
+        if name == "release" or dst.exists() or dst.is_symlink() or not (src / "done.json").exists():
+            continue
+        if json.loads((src / "done.json").read_text()).get("configKey") != stage_key(R.cfg, name):
+            continue
+        dst.symlink_to(os.path.relpath(src.resolve(), R.root.resolve()), target_is_directory=True)
+        linked.append(name)
+    R.log(f"[reuse] from {other}: {', '.join(linked) if linked else 'no stage of the same settings'}")
+    return linked
+
+
+def run(cfg: PipelineConfig, models_dir: Path, runs_dir: Path, only_train: bool = False, reuse: Optional[Path] = None) -> dict:
     if cfg.quant.qat_epochs:
         raise ValueError(f"quant.qat_epochs is {cfg.quant.qat_epochs}: only post-training quantisation (0) is supported")
     torch.manual_seed(cfg.teacher_train.seed)
     root = runs_dir / cfg.name
     R = Runner(cfg, root)
     R.check_all()  # a run folder of another config is refused before its config.json is replaced
+    if reuse is not None:
+        reuse_stages(R, Path(reuse))
     (root / "config.json").write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
     host = machine()
     R.log(f"pipeline {cfg.name} (quick={cfg.quick}) torch {torch.__version__}, commit {git_commit()}; {host['cpu']}, {host['logicalCpus']} CPUs, bf16 {'native' if host['bf16Native'] else 'emulated'}")
@@ -627,6 +659,7 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", default=None, choices=("best-val", "last"), help="weights every training stage keeps: the epoch of lowest val ACER or the end of the schedule (default)")
     ap.add_argument("--precision", default=None, choices=PRECISIONS, help="arithmetic of every training stage and of the teacher's kd-cache: fp32, or bf16 autocast (fp32 weights; on CPUs with AVX512-BF16 or AMX the teacher trains about 1.8x faster; `python -m fasedge.bench` measures it)")
     ap.add_argument("--config", default=None, help="JSON file with a PipelineConfig (e.g. runs/NAME/config.json)")
+    ap.add_argument("--reuse", default=None, metavar="RUN", help="a run folder (e.g. runs/default) whose finished stages this run links instead of running again, each where its settings are this run's (e.g. a new student against that run's teacher)")
     args = ap.parse_args(argv)
     if args.config:
         from .config import from_dict
@@ -664,7 +697,7 @@ def main(argv=None) -> int:
         print(f"error: the config trains {', '.join(a.replace('_train', '') for a in emulated)} in bf16. "
               f"{precision_warning('bf16')} Pass --precision fp32, or --precision bf16 to run the emulation anyway.", file=sys.stderr)
         return 2
-    run(cfg, Path(args.models), Path(args.runs))
+    run(cfg, Path(args.models), Path(args.runs), reuse=Path(args.reuse) if args.reuse else None)
     return 0
 
 

@@ -117,6 +117,23 @@ def test_tiny_pipeline_end_to_end_and_resume(tiny_dataset, tmp_path, capsys):
     assert pipeline.main(["--config", str(runs / "e2e" / "config.json"), "--runs", str(runs), "--models", str(models)]) == 0
     assert (models / "manifest.json").read_text() == before
 
+    # a run of another name links this run's finished stages where its settings are the same: a
+    # longer student against the same teacher trains the students and what follows them, nothing else
+    with pytest.raises(ValueError, match="own folder"):
+        run(tiny_config(tiny_dataset), models, runs, reuse=runs / "e2e")
+    longer.name = "e2e-longer"
+    capsys.readouterr()
+    run(longer, tmp_path / "models-longer", runs, reuse=runs / "e2e")
+    out = capsys.readouterr().out
+    assert sorted(p.name for p in (runs / "e2e-longer").iterdir() if p.is_symlink()) == ["cache", "cross-kd-cache", "cross-teacher", "data", "kd-cache", "peer", "teacher"]
+    assert "[reuse] from" in out and "[teacher] done earlier" in out and "[student] start" in out and "[cross-student] start" in out
+    m2 = json.loads((tmp_path / "models-longer" / "manifest.json").read_text())
+    assert man.validate(m2, tmp_path / "models-longer") == []
+    assert m2["models"]["student-fp32"]["provenance"]["epochs"] == 3 and m["models"]["student-fp32"]["provenance"]["epochs"] == 2
+    assert m2["models"]["teacher-fp32"]["sha256"] == m["models"]["teacher-fp32"]["sha256"]
+    assert m2["models"]["student-fp32"]["sha256"] != m["models"]["student-fp32"]["sha256"]
+    assert (models / "manifest.json").read_text() == before and (runs / "e2e" / "config.json").read_text() == started_with
+
     # an optional term (fasedge.variants) measured against this run's student
     res = run_variant(runs / "e2e", "fourier", 0.1, log=lambda s: None)
     student = json.loads((runs / "e2e" / "student" / "done.json").read_text())
