@@ -302,9 +302,10 @@ def train_stage(out_dir: Path, train: Callable[[], Path]) -> dict:
 
 
 def stage_names(cfg: PipelineConfig) -> List[str]:
-    """Every stage a run of ``cfg`` can hold, in the order the pipeline runs them."""
-    order = ["data", "cache", "teacher", "kd-cache", "student", "ablation", "peer", "quantize", "export", "evaluate"]
-    return order + ([f"cross-{s}" for s in order[2:] if s != "peer"] if cfg.cross.enabled else []) + ["release"]
+    """Every stage a run of ``cfg`` can hold: ``STAGE_FIELDS``' stages and, with the
+    cross-instrument protocol, the twins of those it trains again (not data, cache or the peer)."""
+    cross = [f"cross-{s}" for s in STAGE_FIELDS if s not in ("data", "cache", "peer", "release")] if cfg.cross.enabled else []
+    return list(STAGE_FIELDS) + cross
 
 
 def reuse_stages(R: Runner, other: Path) -> List[str]:
