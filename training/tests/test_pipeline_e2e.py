@@ -388,7 +388,7 @@ def test_pipeline_refuses_to_emulate_bf16_unless_asked(tmp_path, monkeypatch, ca
     """The shipped config trains in bf16; on a CPU without bf16 hardware that runs 9-27x slower
     than fp32, so `npm run train` stops at once and names the two ways on, instead of running for days."""
     started = []
-    monkeypatch.setattr(pipeline, "run", lambda cfg, models, runs: started.append(cfg))
+    monkeypatch.setattr(pipeline, "run", lambda cfg, models, runs, reuse=None: started.append(cfg))
     argv = ["--runs", str(tmp_path / "runs"), "--models", str(tmp_path / "models")]
     monkeypatch.setattr(pipeline, "bf16_native", lambda dev=None: False)
     assert pipeline.main(argv) == 2 and started == []

@@ -91,7 +91,7 @@ def test_stage_keys_ignore_the_setting_while_it_is_off():
 
 def test_the_pipeline_flag_sets_the_teachers_average_only(tmp_path, monkeypatch, capsys):
     started = []
-    monkeypatch.setattr(pipeline, "run", lambda cfg, models, runs: started.append(cfg))
+    monkeypatch.setattr(pipeline, "run", lambda cfg, models, runs, reuse=None: started.append(cfg))
     argv = ["--quick", "--runs", str(tmp_path / "runs"), "--models", str(tmp_path / "models")]
     assert pipeline.main(argv) == 0 and started[-1].teacher_train.ema == 0.0
     assert pipeline.main(argv + ["--teacher-ema", "0.9995"]) == 0
